@@ -1,0 +1,65 @@
+//! `vigia-agent check-config`: everything the agent would refuse at start, reported before starting.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::ExitCode;
+
+use vigia_plugin_host::Plugin;
+
+use crate::config::{Config, ConfigError};
+use crate::{EX_USAGE, host};
+
+pub(crate) async fn run(path: &Path) -> ExitCode {
+    match load_checked(path).await {
+        Ok((config, _)) => {
+            println!("{}: ok ({} probes)", path.display(), config.probes.len());
+            ExitCode::SUCCESS
+        }
+        Err(errors) => {
+            for error in &errors {
+                eprintln!("error: {error}");
+            }
+            ExitCode::from(EX_USAGE)
+        }
+    }
+}
+
+/// Loads the config, every plugin it names, and checks each probe's config against its plugin.
+pub(crate) async fn load_checked(
+    path: &Path,
+) -> Result<(Config, HashMap<String, Plugin>), Vec<ConfigError>> {
+    let config = Config::load(path)?;
+    let host = host::build(Some(&config)).map_err(|error| {
+        vec![ConfigError {
+            location: crate::config::Location { file: path.to_path_buf(), line: 1 },
+            message: format!("{error:#}"),
+        }]
+    })?;
+    let mut plugins: HashMap<String, Plugin> = HashMap::new();
+    let mut errors = Vec::new();
+    for probe in &config.probes {
+        let plugin = match plugins.get(&probe.plugin) {
+            Some(plugin) => plugin.clone(),
+            None => match host::load_plugin(&host, &config.plugin_dir, &probe.plugin).await {
+                Ok(plugin) => {
+                    plugins.insert(probe.plugin.clone(), plugin.clone());
+                    plugin
+                }
+                Err(error) => {
+                    errors.push(ConfigError {
+                        location: probe.location.clone(),
+                        message: format!("probe `{}`: {error:#}", probe.name),
+                    });
+                    continue;
+                }
+            },
+        };
+        if let Err(error) = plugin.validate_config(&probe.config) {
+            errors.push(ConfigError {
+                location: probe.location.clone(),
+                message: format!("probe `{}`: config rejected by plugin `{}`: {error}", probe.name, probe.plugin),
+            });
+        }
+    }
+    if errors.is_empty() { Ok((config, plugins)) } else { Err(errors) }
+}
