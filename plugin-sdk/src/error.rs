@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::bindings::vigia::plugin::types as wit;
+use crate::bindings::vigia::plugin::types as wit_types;
 use crate::{ErrorClass, HostError};
 
 /// A classified failure: of a whole run (returned from [`crate::Plugin::run`]) or of one target
@@ -133,7 +133,7 @@ impl HostError {
     }
 }
 
-impl From<PluginError> for wit::PluginError {
+impl From<PluginError> for wit_types::PluginError {
     fn from(error: PluginError) -> Self {
         Self {
             class: error.class,
@@ -142,8 +142,8 @@ impl From<PluginError> for wit::PluginError {
     }
 }
 
-impl From<wit::PluginError> for PluginError {
-    fn from(error: wit::PluginError) -> Self {
+impl From<wit_types::PluginError> for PluginError {
+    fn from(error: wit_types::PluginError) -> Self {
         Self::new(error.class, error.message)
     }
 }
@@ -216,7 +216,7 @@ mod tests {
     #[test]
     fn converts_to_and_from_the_wit_record() {
         let error = PluginError::budget("calls/h");
-        let record = wit::PluginError::from(error.clone());
+        let record = wit_types::PluginError::from(error.clone());
         assert_eq!(record.class, ErrorClass::Budget);
         assert_eq!(PluginError::from(record), error);
     }

@@ -4,21 +4,21 @@
 use std::panic::PanicHookInfo;
 use std::sync::Once;
 
-use crate::bindings::vigia::plugin::types as wit;
+use crate::bindings::vigia::plugin::types as wit_types;
 use crate::{
     Host, Observation, Plugin, PluginError, Target, WasmHost, config_schema, parse_config,
 };
 
 /// `describe` inside a component.
-pub fn describe<P: Plugin>() -> wit::PluginInfo {
+pub fn describe<P: Plugin>() -> wit_types::PluginInfo {
     install_wasm_panic_hook();
     plugin_info::<P>()
 }
 
 /// What `describe` returns: the plugin's [`crate::Info`] plus the JSON Schema of its config.
-pub fn plugin_info<P: Plugin>() -> wit::PluginInfo {
+pub fn plugin_info<P: Plugin>() -> wit_types::PluginInfo {
     let info = P::info();
-    wit::PluginInfo {
+    wit_types::PluginInfo {
         id: info.id,
         version: info.version,
         description: info.description,
@@ -31,7 +31,7 @@ pub fn plugin_info<P: Plugin>() -> wit::PluginInfo {
 pub fn run<P: Plugin>(
     config: String,
     targets: Vec<Target>,
-) -> Result<Vec<Observation>, wit::PluginError> {
+) -> Result<Vec<Observation>, wit_types::PluginError> {
     install_wasm_panic_hook();
     run_with::<P>(&config, &targets, &WasmHost::new()).map_err(Into::into)
 }

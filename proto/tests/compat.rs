@@ -108,12 +108,18 @@ fn aggregator_plugin_offer() {
 
 #[test]
 fn aggregator_config_update() {
-    check("aggregator_config_update", sample::aggregator_config_update());
+    check(
+        "aggregator_config_update",
+        sample::aggregator_config_update(),
+    );
 }
 
 #[test]
 fn aggregator_probe_request() {
-    check("aggregator_probe_request", sample::aggregator_probe_request());
+    check(
+        "aggregator_probe_request",
+        sample::aggregator_probe_request(),
+    );
 }
 
 #[test]

@@ -31,7 +31,11 @@ fn documented(file: &FileDescriptorProto) -> HashSet<Vec<i32>> {
     let info = file.source_code_info.as_ref().expect("source info kept");
     info.location
         .iter()
-        .filter(|l| l.leading_comments.as_deref().is_some_and(|c| !c.trim().is_empty()))
+        .filter(|l| {
+            l.leading_comments
+                .as_deref()
+                .is_some_and(|c| !c.trim().is_empty())
+        })
         .map(|l| l.path.clone())
         .collect()
 }
@@ -44,7 +48,8 @@ fn is_lower_snake(name: &str) -> bool {
 }
 
 fn is_upper_camel(name: &str) -> bool {
-    name.starts_with(|c: char| c.is_ascii_uppercase()) && name.chars().all(|c| c.is_ascii_alphanumeric())
+    name.starts_with(|c: char| c.is_ascii_uppercase())
+        && name.chars().all(|c| c.is_ascii_alphanumeric())
 }
 
 fn upper_snake(camel: &str) -> String {
@@ -58,7 +63,12 @@ fn upper_snake(camel: &str) -> String {
     out
 }
 
-fn check_enum(e: &EnumDescriptorProto, path: Vec<i32>, docs: &HashSet<Vec<i32>>, problems: &mut Vec<String>) {
+fn check_enum(
+    e: &EnumDescriptorProto,
+    path: Vec<i32>,
+    docs: &HashSet<Vec<i32>>,
+    problems: &mut Vec<String>,
+) {
     let name = e.name();
     if !is_upper_camel(name) {
         problems.push(format!("enum {name} is not UpperCamelCase"));
@@ -72,7 +82,10 @@ fn check_enum(e: &EnumDescriptorProto, path: Vec<i32>, docs: &HashSet<Vec<i32>>,
             problems.push(format!("{name}.{} lacks the prefix {prefix}", value.name()));
         }
         if value.number() == 0 && value.name() != format!("{prefix}UNSPECIFIED") {
-            problems.push(format!("{name}: zero value is {}, not {prefix}UNSPECIFIED", value.name()));
+            problems.push(format!(
+                "{name}: zero value is {}, not {prefix}UNSPECIFIED",
+                value.name()
+            ));
         }
         let mut value_path = path.clone();
         value_path.extend([ENUM_VALUE, i as i32]);
@@ -85,7 +98,12 @@ fn check_enum(e: &EnumDescriptorProto, path: Vec<i32>, docs: &HashSet<Vec<i32>>,
     }
 }
 
-fn check_message(m: &DescriptorProto, path: Vec<i32>, docs: &HashSet<Vec<i32>>, problems: &mut Vec<String>) {
+fn check_message(
+    m: &DescriptorProto,
+    path: Vec<i32>,
+    docs: &HashSet<Vec<i32>>,
+    problems: &mut Vec<String>,
+) {
     let name = m.name();
     if !is_upper_camel(name) {
         problems.push(format!("message {name} is not UpperCamelCase"));
@@ -150,7 +168,11 @@ fn contract_follows_the_style_rules() {
             }
         }
     }
-    assert!(problems.is_empty(), "style problems:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "style problems:\n{}",
+        problems.join("\n")
+    );
 }
 
 /// The checks above can fail: a descriptor with an undocumented, badly named enum is caught.

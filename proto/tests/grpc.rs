@@ -78,7 +78,9 @@ impl AgentLink for AckingAggregator {
 
 #[tokio::test]
 async fn client_sees_each_batch_acked_in_order() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
     let addr = listener.local_addr().expect("local addr");
     let (hello_tx, hello_rx) = oneshot::channel();
     let service = AgentLinkServer::new(AckingAggregator {
@@ -140,12 +142,17 @@ async fn client_sees_each_batch_acked_in_order() {
     assert!(inbound.next().await.is_none(), "stream should end");
 
     stop_tx.send(()).expect("server still running");
-    server.await.expect("server task").expect("server ran cleanly");
+    server
+        .await
+        .expect("server task")
+        .expect("server ran cleanly");
 }
 
 #[tokio::test]
 async fn server_rejects_a_stream_that_does_not_start_with_hello() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
     let addr = listener.local_addr().expect("local addr");
     let service = AgentLinkServer::new(AckingAggregator {
         hello_seen: std::sync::Mutex::new(None),

@@ -8,7 +8,7 @@ use vigia_core::{
     PluginError, PppoeSession, RadioLink, RadioStatus, Reachability, Severity, TopologyEdge,
 };
 use vigia_proto::agent::v1 as pb;
-use vigia_proto::{Message, decode, convert::observations_from_proto};
+use vigia_proto::{Message, convert::observations_from_proto, decode};
 
 // === generators ===
 
@@ -40,7 +40,17 @@ fn reachability() -> impl Strategy<Value = Reachability> {
         of(text()),
     )
         .prop_map(
-            |(address, up, sent, received, rtt_min_us, rtt_avg_us, rtt_max_us, rtt_jitter_us, detail)| {
+            |(
+                address,
+                up,
+                sent,
+                received,
+                rtt_min_us,
+                rtt_avg_us,
+                rtt_max_us,
+                rtt_jitter_us,
+                detail,
+            )| {
                 Reachability {
                     address,
                     up,
@@ -71,7 +81,15 @@ fn metric() -> impl Strategy<Value = Metric> {
 
 fn link_status() -> impl Strategy<Value = LinkStatus> {
     use LinkStatus::*;
-    prop::sample::select(vec![Up, Down, Testing, Dormant, NotPresent, LowerLayerDown, Unknown])
+    prop::sample::select(vec![
+        Up,
+        Down,
+        Testing,
+        Dormant,
+        NotPresent,
+        LowerLayerDown,
+        Unknown,
+    ])
 }
 
 fn interface() -> impl Strategy<Value = InterfaceStatus> {
@@ -84,22 +102,30 @@ fn interface() -> impl Strategy<Value = InterfaceStatus> {
         of(any::<u64>()),
         of(any::<u64>()),
     );
-    (any::<u32>(), text(), of(text()), link_status(), link_status(), counters).prop_map(
-        |(index, name, alias, admin_status, oper_status, c)| InterfaceStatus {
-            index,
-            name,
-            alias,
-            admin_status,
-            oper_status,
-            speed_bps: c.0,
-            in_octets: c.1,
-            out_octets: c.2,
-            in_errors: c.3,
-            out_errors: c.4,
-            in_discards: c.5,
-            out_discards: c.6,
-        },
+    (
+        any::<u32>(),
+        text(),
+        of(text()),
+        link_status(),
+        link_status(),
+        counters,
     )
+        .prop_map(
+            |(index, name, alias, admin_status, oper_status, c)| InterfaceStatus {
+                index,
+                name,
+                alias,
+                admin_status,
+                oper_status,
+                speed_bps: c.0,
+                in_octets: c.1,
+                out_octets: c.2,
+                in_errors: c.3,
+                out_errors: c.4,
+                in_discards: c.5,
+                out_discards: c.6,
+            },
+        )
 }
 
 fn pppoe_session() -> impl Strategy<Value = PppoeSession> {
@@ -263,14 +289,16 @@ fn alarm() -> impl Strategy<Value = Alarm> {
         of(any::<u64>()),
         of(any::<u64>()),
     )
-        .prop_map(|(source, severity, code, text, raised_ms, cleared_ms)| Alarm {
-            source,
-            severity,
-            code,
-            text,
-            raised_ms,
-            cleared_ms,
-        })
+        .prop_map(
+            |(source, severity, code, text, raised_ms, cleared_ms)| Alarm {
+                source,
+                severity,
+                code,
+                text,
+                raised_ms,
+                cleared_ms,
+            },
+        )
 }
 
 fn plugin_error() -> impl Strategy<Value = PluginError> {
@@ -340,7 +368,8 @@ fn every_kind_has_a_round_trip_test(kind: &ObservationKind) {
 fn check_round_trip(original: Observation) -> Result<(), TestCaseError> {
     let sent = pb::Observation::from(original.clone());
     let bytes = sent.encode_to_vec();
-    let received: pb::Observation = decode(&bytes).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let received: pb::Observation =
+        decode(&bytes).map_err(|e| TestCaseError::fail(e.to_string()))?;
     prop_assert_eq!(&received, &sent);
     let back = Observation::try_from(received).map_err(|e| TestCaseError::fail(e.to_string()))?;
     prop_assert_eq!(back, original);

@@ -4,15 +4,19 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::process::ExitCode;
 
-use vigia_plugin_host::Plugin;
+use vigia_plugin_host::{Plugin, PluginHost};
 
 use crate::config::{Config, ConfigError};
 use crate::{EX_USAGE, host};
 
 pub(crate) async fn run(path: &Path) -> ExitCode {
     match load_checked(path).await {
-        Ok((config, _)) => {
-            println!("{}: ok ({} probes)", path.display(), config.probes.len());
+        Ok(loaded) => {
+            println!(
+                "{}: ok ({} probes)",
+                path.display(),
+                loaded.config.probes.len()
+            );
             ExitCode::SUCCESS
         }
         Err(errors) => {
@@ -24,14 +28,22 @@ pub(crate) async fn run(path: &Path) -> ExitCode {
     }
 }
 
+/// A config with its plugins loaded on the host that will run them.
+pub(crate) struct Loaded {
+    pub(crate) config: Config,
+    pub(crate) host: PluginHost,
+    pub(crate) plugins: HashMap<String, Plugin>,
+}
+
 /// Loads the config, every plugin it names, and checks each probe's config against its plugin.
-pub(crate) async fn load_checked(
-    path: &Path,
-) -> Result<(Config, HashMap<String, Plugin>), Vec<ConfigError>> {
+pub(crate) async fn load_checked(path: &Path) -> Result<Loaded, Vec<ConfigError>> {
     let config = Config::load(path)?;
     let host = host::build(Some(&config)).map_err(|error| {
         vec![ConfigError {
-            location: crate::config::Location { file: path.to_path_buf(), line: 1 },
+            location: crate::config::Location {
+                file: path.to_path_buf(),
+                line: 1,
+            },
             message: format!("{error:#}"),
         }]
     })?;
@@ -54,12 +66,29 @@ pub(crate) async fn load_checked(
                 }
             },
         };
+        if let Err(error) = host::grants(&probe.grants).validate() {
+            errors.push(ConfigError {
+                location: probe.location.clone(),
+                message: format!("probe `{}`: {error}", probe.name),
+            });
+        }
         if let Err(error) = plugin.validate_config(&probe.config) {
             errors.push(ConfigError {
                 location: probe.location.clone(),
-                message: format!("probe `{}`: config rejected by plugin `{}`: {error}", probe.name, probe.plugin),
+                message: format!(
+                    "probe `{}`: config rejected by plugin `{}`: {error}",
+                    probe.name, probe.plugin
+                ),
             });
         }
     }
-    if errors.is_empty() { Ok((config, plugins)) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(Loaded {
+            config,
+            host,
+            plugins,
+        })
+    } else {
+        Err(errors)
+    }
 }

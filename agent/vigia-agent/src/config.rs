@@ -115,7 +115,10 @@ impl TargetSpec {
         if id.is_empty() || address.is_empty() {
             return Err(format!("target `{text}` must be `address` or `id=address`"));
         }
-        Ok(Self { id: id.to_owned(), address: address.to_owned() })
+        Ok(Self {
+            id: id.to_owned(),
+            address: address.to_owned(),
+        })
     }
 }
 
@@ -150,27 +153,42 @@ impl std::error::Error for ConfigError {}
 impl Config {
     /// Reads and resolves a config file. Returns every problem found, not only the first.
     pub(crate) fn load(path: &Path) -> Result<Self, Vec<ConfigError>> {
-        let at = |line| Location { file: path.to_path_buf(), line };
+        let at = |line| Location {
+            file: path.to_path_buf(),
+            line,
+        };
         let text = std::fs::read_to_string(path).map_err(|error| {
-            vec![ConfigError { location: at(0), message: format!("cannot read config: {error}") }]
+            vec![ConfigError {
+                location: at(0),
+                message: format!("cannot read config: {error}"),
+            }]
         })?;
         Self::parse(&text, path)
     }
 
     /// Parses config text; `path` is used for messages and to resolve relative paths.
     pub(crate) fn parse(text: &str, path: &Path) -> Result<Self, Vec<ConfigError>> {
-        let line_of = |offset: usize| text[..offset.min(text.len())].lines().count().max(1);
-        let at = |line| Location { file: path.to_path_buf(), line };
+        let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
+        let at = |line| Location {
+            file: path.to_path_buf(),
+            line,
+        };
         let raw: RawConfig = toml::from_str(text).map_err(|error| {
             let line = error.span().map_or(0, |span| line_of(span.start));
-            vec![ConfigError { location: at(line), message: error.message().to_owned() }]
+            vec![ConfigError {
+                location: at(line),
+                message: error.message().to_owned(),
+            }]
         })?;
         let base = path.parent().unwrap_or(Path::new("."));
         let resolve = |p: PathBuf| if p.is_absolute() { p } else { base.join(p) };
 
         let mut errors = Vec::new();
         if raw.agent.id.trim().is_empty() {
-            errors.push(ConfigError { location: at(1), message: "agent.id must not be empty".into() });
+            errors.push(ConfigError {
+                location: at(1),
+                message: "agent.id must not be empty".into(),
+            });
         }
         let mut names = HashSet::new();
         let mut probes = Vec::new();
@@ -195,7 +213,11 @@ impl Config {
     }
 }
 
-fn resolve_probe(raw: RawProbe, location: &Location, names: &mut HashSet<String>) -> Result<Probe, String> {
+fn resolve_probe(
+    raw: RawProbe,
+    location: &Location,
+    names: &mut HashSet<String>,
+) -> Result<Probe, String> {
     let name = raw.name.trim().to_owned();
     if name.is_empty() {
         return Err("probe name must not be empty".into());
@@ -203,13 +225,23 @@ fn resolve_probe(raw: RawProbe, location: &Location, names: &mut HashSet<String>
     if !names.insert(name.clone()) {
         return Err(format!("probe `{name}` is defined twice"));
     }
-    if raw.plugin.is_empty() || !raw.plugin.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
-        return Err(format!("probe `{name}`: plugin `{}` must be a plugin id ([a-z0-9-])", raw.plugin));
+    if raw.plugin.is_empty()
+        || !raw
+            .plugin
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        return Err(format!(
+            "probe `{name}`: plugin `{}` must be a plugin id ([a-z0-9-])",
+            raw.plugin
+        ));
     }
     if raw.interval_secs == 0 {
         return Err(format!("probe `{name}`: interval_secs must be at least 1"));
     }
-    let timeout_ms = raw.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS.min(raw.interval_secs * 1000));
+    let timeout_ms = raw
+        .timeout_ms
+        .unwrap_or(DEFAULT_TIMEOUT_MS.min(raw.interval_secs * 1000));
     if timeout_ms == 0 || timeout_ms > raw.interval_secs * 1000 {
         return Err(format!(
             "probe `{name}`: timeout_ms ({timeout_ms}) must be between 1 and interval_secs * 1000 ({})",
@@ -217,7 +249,9 @@ fn resolve_probe(raw: RawProbe, location: &Location, names: &mut HashSet<String>
         ));
     }
     if raw.targets.is_empty() {
-        return Err(format!("probe `{name}`: targets must list at least one target"));
+        return Err(format!(
+            "probe `{name}`: targets must list at least one target"
+        ));
     }
     let targets = raw
         .targets
@@ -227,16 +261,23 @@ fn resolve_probe(raw: RawProbe, location: &Location, names: &mut HashSet<String>
         .map_err(|e| format!("probe `{name}`: {e}"))?;
     let mut ids = HashSet::new();
     if let Some(dup) = targets.iter().find(|t| !ids.insert(t.id.clone())) {
-        return Err(format!("probe `{name}`: target id `{}` appears twice", dup.id));
+        return Err(format!(
+            "probe `{name}`: target id `{}` appears twice",
+            dup.id
+        ));
     }
-    let config = serde_json::to_value(&raw.config).map_err(|e| format!("probe `{name}`: config: {e}"))?;
+    let config =
+        serde_json::to_value(&raw.config).map_err(|e| format!("probe `{name}`: config: {e}"))?;
     Ok(Probe {
         name,
         plugin: raw.plugin,
         interval: Duration::from_secs(raw.interval_secs),
         timeout: Duration::from_millis(timeout_ms),
         memory_bytes: raw.memory_megabytes.unwrap_or(DEFAULT_MEMORY_MEGABYTES) * 1024 * 1024,
-        max_output_bytes: raw.max_output_kilobytes.unwrap_or(DEFAULT_MAX_OUTPUT_KILOBYTES) * 1024,
+        max_output_bytes: raw
+            .max_output_kilobytes
+            .unwrap_or(DEFAULT_MAX_OUTPUT_KILOBYTES)
+            * 1024,
         targets,
         grants: raw.grants,
         config,

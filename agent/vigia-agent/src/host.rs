@@ -58,7 +58,11 @@ pub(crate) fn grants(raw: &RawGrants) -> Grants {
 pub(crate) fn targets(specs: &[TargetSpec]) -> Vec<Target> {
     specs
         .iter()
-        .map(|t| Target { id: t.id.clone(), address: t.address.clone(), labels: Vec::new() })
+        .map(|t| Target {
+            id: t.id.clone(),
+            address: t.address.clone(),
+            labels: Vec::new(),
+        })
         .collect()
 }
 

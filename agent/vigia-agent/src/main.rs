@@ -19,7 +19,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "vigia-agent", version, about = "Vigia agent: probes the network with WebAssembly plugins")]
+#[command(
+    name = "vigia-agent",
+    version,
+    about = "Vigia agent: probes the network with WebAssembly plugins"
+)]
 struct Cli {
     /// Log filter (tracing EnvFilter syntax); also VIGIA_LOG.
     #[arg(long, global = true, env = "VIGIA_LOG", default_value = "info")]
@@ -54,7 +58,10 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(&cli.log_filter);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("error: cannot start the async runtime: {error}");
@@ -73,7 +80,10 @@ fn main() -> ExitCode {
 fn init_tracing(filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 /// `EX_USAGE` from sysexits.h: bad command line or config.

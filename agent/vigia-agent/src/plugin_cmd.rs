@@ -43,9 +43,13 @@ pub(crate) enum PluginCommand {
 pub(crate) async fn run(command: PluginCommand) -> ExitCode {
     match command {
         PluginCommand::Describe { file } => describe(file).await,
-        PluginCommand::Run { file, targets, config, timeout_ms, deny } => {
-            run_once(file, targets, config, timeout_ms, deny).await
-        }
+        PluginCommand::Run {
+            file,
+            targets,
+            config,
+            timeout_ms,
+            deny,
+        } => run_once(file, targets, config, timeout_ms, deny).await,
     }
 }
 
@@ -63,7 +67,13 @@ async fn describe(file: PathBuf) -> ExitCode {
     }
 }
 
-async fn run_once(file: PathBuf, targets: Vec<String>, config: String, timeout_ms: u64, deny: bool) -> ExitCode {
+async fn run_once(
+    file: PathBuf,
+    targets: Vec<String>,
+    config: String,
+    timeout_ms: u64,
+    deny: bool,
+) -> ExitCode {
     let config: serde_json::Value = match serde_json::from_str(&config) {
         Ok(value) => value,
         Err(error) => {
@@ -71,7 +81,11 @@ async fn run_once(file: PathBuf, targets: Vec<String>, config: String, timeout_m
             return ExitCode::from(EX_USAGE);
         }
     };
-    let specs = match targets.iter().map(|t| TargetSpec::parse(t)).collect::<Result<Vec<_>, _>>() {
+    let specs = match targets
+        .iter()
+        .map(|t| TargetSpec::parse(t))
+        .collect::<Result<Vec<_>, _>>()
+    {
         Ok(specs) => specs,
         Err(error) => {
             eprintln!("error: {error}");
@@ -87,15 +101,25 @@ async fn run_once(file: PathBuf, targets: Vec<String>, config: String, timeout_m
         Err(error) => return fail(&anyhow::Error::new(error)),
     };
     if let Err(error) = plugin.validate_config(&config) {
-        eprintln!("error: config rejected by plugin `{}`: {error}", plugin.info().id);
+        eprintln!(
+            "error: config rejected by plugin `{}`: {error}",
+            plugin.info().id
+        );
         return ExitCode::from(EX_USAGE);
     }
-    let grants = if deny { Grants::default() } else { declared_grants(&plugin.info().capabilities) };
+    let grants = if deny {
+        Grants::default()
+    } else {
+        declared_grants(&plugin.info().capabilities)
+    };
     let request = RunRequest {
         config,
         targets: host::targets(&specs),
         grants,
-        limits: Limits { deadline: Duration::from_millis(timeout_ms), ..Limits::default() },
+        limits: Limits {
+            deadline: Duration::from_millis(timeout_ms),
+            ..Limits::default()
+        },
     };
     let report = host.run(&plugin, request).await;
     eprintln!(

@@ -23,20 +23,17 @@ use crate::config::Probe;
 use crate::{EX_USAGE, check, host};
 
 pub(crate) async fn run(path: &Path, rounds: Option<u64>) -> ExitCode {
-    let (config, plugins) = match check::load_checked(path).await {
+    let check::Loaded {
+        config,
+        host,
+        plugins,
+    } = match check::load_checked(path).await {
         Ok(loaded) => loaded,
         Err(errors) => {
             for error in &errors {
                 eprintln!("error: {error}");
             }
             return ExitCode::from(EX_USAGE);
-        }
-    };
-    let host = match host::build(Some(&config)) {
-        Ok(host) => host,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            return ExitCode::FAILURE;
         }
     };
     info!(agent = %config.agent_id, probes = config.probes.len(), "agent started");
@@ -46,7 +43,13 @@ pub(crate) async fn run(path: &Path, rounds: Option<u64>) -> ExitCode {
     let mut tasks = tokio::task::JoinSet::new();
     for probe in config.probes {
         let plugin = plugins[&probe.plugin].clone();
-        tasks.spawn(probe_loop(host.clone(), plugin, Arc::new(probe), rounds, shutdown.clone()));
+        tasks.spawn(probe_loop(
+            host.clone(),
+            plugin,
+            Arc::new(probe),
+            rounds,
+            shutdown.clone(),
+        ));
     }
     while let Some(joined) = tasks.join_next().await {
         if let Err(error) = joined {
@@ -57,9 +60,18 @@ pub(crate) async fn run(path: &Path, rounds: Option<u64>) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-async fn probe_loop(host: PluginHost, plugin: Plugin, probe: Arc<Probe>, rounds: Option<u64>, shutdown: CancellationToken) {
+async fn probe_loop(
+    host: PluginHost,
+    plugin: Plugin,
+    probe: Arc<Probe>,
+    rounds: Option<u64>,
+    shutdown: CancellationToken,
+) {
     let jitter_ms = rand::rng().random_range(0..=(probe.interval.as_millis() as u64 / 10));
-    let mut ticks = tokio::time::interval_at(Instant::now() + Duration::from_millis(jitter_ms), probe.interval);
+    let mut ticks = tokio::time::interval_at(
+        Instant::now() + Duration::from_millis(jitter_ms),
+        probe.interval,
+    );
     ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut runs = 0u64;
     let mut skipped = 0u64;
@@ -112,15 +124,16 @@ async fn stop_on_signal(shutdown: CancellationToken) {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(term) => term,
-            Err(error) => {
-                warn!(%error, "cannot listen for SIGTERM");
-                let _ = ctrl_c.await;
-                shutdown.cancel();
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(error) => {
+                    warn!(%error, "cannot listen for SIGTERM");
+                    let _ = ctrl_c.await;
+                    shutdown.cancel();
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {},
             _ = term.recv() => {},

@@ -16,10 +16,24 @@ pub struct WarmInstance {
 
 impl WarmInstance {
     /// Instantiates `plugin` once, with no host call budget and the deadline of `limits`.
-    pub async fn new(host: &PluginHost, plugin: &Plugin, grants: Grants, limits: Limits) -> Result<Self, Fault> {
-        let limits = Limits { max_host_calls: u32::MAX, ..limits };
+    pub async fn new(
+        host: &PluginHost,
+        plugin: &Plugin,
+        grants: Grants,
+        limits: Limits,
+    ) -> Result<Self, Fault> {
+        let limits = Limits {
+            max_host_calls: u32::MAX,
+            ..limits
+        };
         let mut store = host.new_store(plugin.info().id.clone(), grants, limits, 1);
-        match plugin.inner.compiled.pre.instantiate_async(&mut store).await {
+        match plugin
+            .inner
+            .compiled
+            .pre
+            .instantiate_async(&mut store)
+            .await
+        {
             Ok(instance) => Ok(Self { store, instance }),
             Err(e) => Err(classify(Stage::Instantiate, &e, store.data())),
         }

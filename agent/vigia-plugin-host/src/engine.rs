@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use rustls::pki_types::CertificateDer;
 use wasmtime::component::{HasSelf, Linker};
-use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use crate::HostError;
 use crate::bindings::Plugin as PluginWorld;
@@ -115,6 +115,10 @@ impl PluginHost {
     }
 }
 
+/// Memory kept mapped per pooled slot between runs: a small plugin's stack, data and heap.
+const KEEP_RESIDENT_BYTES: usize = 2 << 20;
+const KEEP_RESIDENT_TABLE_BYTES: usize = 64 << 10;
+
 fn engine_config(config: &HostConfig) -> wasmtime::Config {
     let n = config.max_instances;
     let ceiling = config.memory_ceiling_bytes;
@@ -124,7 +128,12 @@ fn engine_config(config: &HostConfig) -> wasmtime::Config {
         .total_memories(n.saturating_mul(2))
         .total_tables(n.saturating_mul(4))
         .total_stacks(n)
-        .max_memory_size(usize::try_from(ceiling).unwrap_or(usize::MAX));
+        .max_memory_size(usize::try_from(ceiling).unwrap_or(usize::MAX))
+        // Reset reused slots by rewriting only the pages a run dirtied (PAGEMAP_SCAN, Linux 6.7+)
+        // instead of unmapping them: no TLB shootdowns, no page faults on the next run.
+        .pagemap_scan(Enabled::Auto)
+        .linear_memory_keep_resident(KEEP_RESIDENT_BYTES)
+        .table_keep_resident(KEEP_RESIDENT_TABLE_BYTES);
     let mut cfg = wasmtime::Config::new();
     cfg.epoch_interruption(true)
         // Reserve only the ceiling per memory (not 4 GiB): a few hundred slots stay cheap in

@@ -35,7 +35,11 @@ impl SequenceWindow {
             return Verdict::StaleEpoch;
         }
         if epoch > self.epoch {
-            *self = Self { epoch, up_to: 0, ahead: BTreeSet::new() };
+            *self = Self {
+                epoch,
+                up_to: 0,
+                ahead: BTreeSet::new(),
+            };
         }
         if sequence <= self.up_to || self.ahead.contains(&sequence) {
             Verdict::Duplicate
@@ -111,7 +115,9 @@ mod tests {
         let mut seen = BTreeSet::new();
         let mut x: u64 = 12345;
         for _ in 0..5000 {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let seq = 1 + (x >> 33) % 300;
             let verdict = w.check(1, seq);
             assert_eq!(verdict == Verdict::New, !seen.contains(&seq), "seq {seq}");

@@ -343,8 +343,14 @@ mod tests {
     #[test]
     fn every_kind_round_trips_through_json() {
         let edge = ObservationKind::TopologyEdge(TopologyEdge {
-            child: EntityRef { kind: EntityKind::Onu, id: "HWTC1".into() },
-            parent: EntityRef { kind: EntityKind::Other("cabinet".into()), id: "c-9".into() },
+            child: EntityRef {
+                kind: EntityKind::Onu,
+                id: "HWTC1".into(),
+            },
+            parent: EntityRef {
+                kind: EntityKind::Other("cabinet".into()),
+                id: "c-9".into(),
+            },
             edge_kind: EdgeKind::Fibre,
         });
         let failure = ObservationKind::Failure(PluginError {
@@ -352,7 +358,12 @@ mod tests {
             message: "bad json".into(),
         });
         for kind in [edge, failure] {
-            let obs = Observation { target: "t".into(), observed_at_ms: 1, kind, labels: vec![] };
+            let obs = Observation {
+                target: "t".into(),
+                observed_at_ms: 1,
+                kind,
+                labels: vec![],
+            };
             let text = serde_json::to_string(&obs).unwrap();
             let back: Observation = serde_json::from_str(&text).unwrap();
             assert_eq!(back, obs, "{text}");

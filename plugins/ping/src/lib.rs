@@ -41,14 +41,19 @@ impl Config {
     /// The host validates against the schema too; this keeps the plugin safe on its own.
     fn validate(&self) -> Result<(), PluginError> {
         if !(1..=20).contains(&self.count) {
-            return Err(PluginError::config(format!("`count` must be 1..=20, got {}", self.count)));
+            return Err(PluginError::config(format!(
+                "`count` must be 1..=20, got {}",
+                self.count
+            )));
         }
         if self.timeout_ms == 0 {
             return Err(PluginError::config("`timeout_ms` must be at least 1"));
         }
         if self.payload_bytes > 1472 {
             let got = self.payload_bytes;
-            return Err(PluginError::config(format!("`payload_bytes` must be 0..=1472, got {got}")));
+            return Err(PluginError::config(format!(
+                "`payload_bytes` must be 0..=1472, got {got}"
+            )));
         }
         Ok(())
     }
@@ -70,11 +75,19 @@ impl Plugin for Ping {
     type Config = Config;
 
     fn info() -> Info {
-        Info::new("ping", env!("CARGO_PKG_VERSION"), "icmp echo: reachability, rtt and packet loss of ip targets")
-            .capability(Capability::Icmp)
+        Info::new(
+            "ping",
+            env!("CARGO_PKG_VERSION"),
+            "icmp echo: reachability, rtt and packet loss of ip targets",
+        )
+        .capability(Capability::Icmp)
     }
 
-    fn run(config: &Config, targets: &[Target], host: &impl Host) -> Result<Vec<Observation>, PluginError> {
+    fn run(
+        config: &Config,
+        targets: &[Target],
+        host: &impl Host,
+    ) -> Result<Vec<Observation>, PluginError> {
         config.validate()?;
         let mut observations = Vec::new();
         let mut probed = Vec::new();
@@ -82,7 +95,10 @@ impl Plugin for Ping {
             if target.address.parse::<IpAddr>().is_ok() {
                 probed.push(target);
             } else {
-                let error = PluginError::config(format!("address `{}` is not an ip literal", target.address));
+                let error = PluginError::config(format!(
+                    "address `{}` is not an ip literal",
+                    target.address
+                ));
                 observations.push(Observation::failure(target, error));
             }
         }
@@ -90,15 +106,27 @@ impl Plugin for Ping {
             return Ok(observations);
         }
 
-        let requests: Vec<EchoRequest> = probed.iter().map(|target| config.request(&target.address)).collect();
-        let results = host.icmp_echo(&requests).map_err(|error| PluginError::from(error).context("icmp echo"))?;
+        let requests: Vec<EchoRequest> = probed
+            .iter()
+            .map(|target| config.request(&target.address))
+            .collect();
+        let results = host
+            .icmp_echo(&requests)
+            .map_err(|error| PluginError::from(error).context("icmp echo"))?;
         if results.len() != probed.len() {
-            let message = format!("icmp echo returned {} results for {} requests", results.len(), probed.len());
+            let message = format!(
+                "icmp echo returned {} results for {} requests",
+                results.len(),
+                probed.len()
+            );
             return Err(PluginError::invalid_response(message));
         }
         for (target, result) in probed.into_iter().zip(&results) {
             if result.address != target.address {
-                let message = format!("icmp echo answered {} where {} was asked", result.address, target.address);
+                let message = format!(
+                    "icmp echo answered {} where {} was asked",
+                    result.address, target.address
+                );
                 return Err(PluginError::invalid_response(message));
             }
             observations.extend(observe(config, target, result));
@@ -109,16 +137,21 @@ impl Plugin for Ping {
 
 /// The reachability observation and the loss metric of one target.
 fn observe(config: &Config, target: &Target, result: &EchoResult) -> Vec<Observation> {
-    let mut reachability = Reachability::from_rtts(&target.address, u32::from(result.sent), &result.rtts_us);
+    let mut reachability =
+        Reachability::from_rtts(&target.address, u32::from(result.sent), &result.rtts_us);
     if let Some(error) = &result.error {
         reachability = reachability.with_detail(error);
     } else if !reachability.up && result.sent > 0 {
-        reachability = reachability.with_detail(format!("no echo reply within {} ms", config.timeout_ms));
+        reachability =
+            reachability.with_detail(format!("no echo reply within {} ms", config.timeout_ms));
     }
     let loss = reachability.loss_ratio();
     let mut observations = vec![Observation::reachability(target, reachability)];
     if let Some(loss) = loss {
-        observations.push(Observation::metric(target, Metric::gauge("packet_loss_ratio", loss, "1")));
+        observations.push(Observation::metric(
+            target,
+            Metric::gauge("packet_loss_ratio", loss, "1"),
+        ));
     }
     observations
 }

@@ -34,57 +34,75 @@ macro_rules! same_named_enum {
 
 same_named_enum!(MetricKind, metric_kind { Gauge, Counter });
 
-same_named_enum!(LinkStatus, link_status {
-    Up,
-    Down,
-    Testing,
-    Dormant,
-    NotPresent,
-    LowerLayerDown,
-    Unknown,
-});
+same_named_enum!(
+    LinkStatus,
+    link_status {
+        Up,
+        Down,
+        Testing,
+        Dormant,
+        NotPresent,
+        LowerLayerDown,
+        Unknown,
+    }
+);
 
-same_named_enum!(OnuStatus, onu_status {
-    Online,
-    Offline,
-    Los,
-    PowerFail,
-    Unknown,
-});
+same_named_enum!(
+    OnuStatus,
+    onu_status {
+        Online,
+        Offline,
+        Los,
+        PowerFail,
+        Unknown,
+    }
+);
 
-same_named_enum!(RadioStatus, radio_status {
-    Connected,
-    Disconnected,
-    Unknown,
-});
+same_named_enum!(
+    RadioStatus,
+    radio_status {
+        Connected,
+        Disconnected,
+        Unknown,
+    }
+);
 
-same_named_enum!(BillingState, billing_state {
-    Active,
-    Warned,
-    Blocked,
-    Cancelled,
-    Unknown,
-});
+same_named_enum!(
+    BillingState,
+    billing_state {
+        Active,
+        Warned,
+        Blocked,
+        Cancelled,
+        Unknown,
+    }
+);
 
-same_named_enum!(Severity, severity {
-    Critical,
-    Major,
-    Minor,
-    Warning,
-    Info,
-});
+same_named_enum!(
+    Severity,
+    severity {
+        Critical,
+        Major,
+        Minor,
+        Warning,
+        Info,
+    }
+);
 
-same_named_enum!(ErrorClass, error_class {
-    Config,
-    Denied,
-    Unreachable,
-    Timeout,
-    Auth,
-    InvalidResponse,
-    Unsupported,
-    Budget,
-    Internal,
-});
+same_named_enum!(
+    ErrorClass,
+    error_class {
+        Config,
+        Denied,
+        Unreachable,
+        Timeout,
+        Auth,
+        InvalidResponse,
+        Unsupported,
+        Budget,
+        Internal,
+    }
+);
 
 // === EntityKind and EdgeKind: an enum plus `other_kind` for the `Other(String)` case ===
 
@@ -135,14 +153,18 @@ pub(super) fn entity_kind(
         Ok(pb::EntityKind::Subscriber) => K::Subscriber,
         Ok(pb::EntityKind::Customer) => K::Customer,
         Ok(pb::EntityKind::CrmGroup) => K::CrmGroup,
-        Ok(pb::EntityKind::Other) => K::Other(super::required(
-            other_kind,
-            "entity_ref.other_kind",
-        )?),
+        Ok(pb::EntityKind::Other) => {
+            K::Other(super::required(other_kind, "entity_ref.other_kind")?)
+        }
         Ok(pb::EntityKind::Unspecified) => {
             return Err(ConvertError::Unspecified { field: FIELD });
         }
-        Err(_) => return Err(ConvertError::UnknownEnumValue { field: FIELD, value }),
+        Err(_) => {
+            return Err(ConvertError::UnknownEnumValue {
+                field: FIELD,
+                value,
+            });
+        }
     })
 }
 
@@ -173,13 +195,17 @@ pub(super) fn edge_kind(
         Ok(pb::EdgeKind::Ethernet) => K::Ethernet,
         Ok(pb::EdgeKind::Power) => K::Power,
         Ok(pb::EdgeKind::Logical) => K::Logical,
-        Ok(pb::EdgeKind::Other) => K::Other(super::required(
-            other_kind,
-            "topology_edge.other_kind",
-        )?),
+        Ok(pb::EdgeKind::Other) => {
+            K::Other(super::required(other_kind, "topology_edge.other_kind")?)
+        }
         Ok(pb::EdgeKind::Unspecified) => {
             return Err(ConvertError::Unspecified { field: FIELD });
         }
-        Err(_) => return Err(ConvertError::UnknownEnumValue { field: FIELD, value }),
+        Err(_) => {
+            return Err(ConvertError::UnknownEnumValue {
+                field: FIELD,
+                value,
+            });
+        }
     })
 }

@@ -65,13 +65,21 @@ fn unspecified_enum_is_an_error() {
         ..onu()
     };
     let err = convert(observation(pb::observation::Kind::Onu(bad))).unwrap_err();
-    assert_eq!(err, ConvertError::Unspecified { field: "onu.status" });
+    assert_eq!(
+        err,
+        ConvertError::Unspecified {
+            field: "onu.status"
+        }
+    );
     assert_eq!(err.to_string(), "onu.status is unspecified");
 }
 
 #[test]
 fn unknown_enum_value_is_an_error() {
-    let bad = pb::Onu { status: 99, ..onu() };
+    let bad = pb::Onu {
+        status: 99,
+        ..onu()
+    };
     let err = convert(observation(pb::observation::Kind::Onu(bad))).unwrap_err();
     assert_eq!(
         err,
@@ -99,9 +107,15 @@ fn each_required_enum_is_checked() {
             Kind::Interface(pb::InterfaceStatus::default()),
             "interface.admin_status",
         ),
-        (Kind::RadioLink(pb::RadioLink::default()), "radio_link.status"),
+        (
+            Kind::RadioLink(pb::RadioLink::default()),
+            "radio_link.status",
+        ),
         (Kind::Customer(pb::Customer::default()), "customer.billing"),
-        (Kind::Failure(pb::PluginError::default()), "plugin_error.class"),
+        (
+            Kind::Failure(pb::PluginError::default()),
+            "plugin_error.class",
+        ),
         (
             Kind::Alarm(pb::Alarm {
                 source: Some(entity(pb::EntityKind::Olt, None)),

@@ -207,7 +207,8 @@ pub fn result_batch(sequence: u64) -> pb::ResultBatch {
                 "run-3",
                 Outcome::Fault(pb::Fault {
                     kind: pb::FaultKind::MemoryLimit.into(),
-                    message: "memory limit exceeded: wanted 1073741824 bytes, limit 67108864".into(),
+                    message: "memory limit exceeded: wanted 1073741824 bytes, limit 67108864"
+                        .into(),
                 }),
             ),
         ],
@@ -267,32 +268,36 @@ pub fn aggregator_ack() -> pb::AggregatorMessage {
 
 pub fn aggregator_plugin_offer() -> pb::AggregatorMessage {
     pb::AggregatorMessage {
-        message: Some(pb::aggregator_message::Message::PluginOffer(pb::PluginOffer {
-            plugin: Some(plugin("ping")),
-            size_bytes: 18_432,
-            signature: vec![0xAB; 64],
-            key_id: "vigia-release-2024".into(),
-            source: Some(pb::plugin_offer::Source::Chunk(pb::PluginChunk {
-                offset: 0,
-                data: b"\0asm\x0d\0\x01\0".to_vec(),
-            })),
-        })),
+        message: Some(pb::aggregator_message::Message::PluginOffer(
+            pb::PluginOffer {
+                plugin: Some(plugin("ping")),
+                size_bytes: 18_432,
+                signature: vec![0xAB; 64],
+                key_id: "vigia-release-2024".into(),
+                source: Some(pb::plugin_offer::Source::Chunk(pb::PluginChunk {
+                    offset: 0,
+                    data: b"\0asm\x0d\0\x01\0".to_vec(),
+                })),
+            },
+        )),
     }
 }
 
 pub fn aggregator_probe_request() -> pb::AggregatorMessage {
     pb::AggregatorMessage {
-        message: Some(pb::aggregator_message::Message::ProbeRequest(pb::ProbeRequest {
-            request_id: "req-1".into(),
-            plugin_id: "ping".into(),
-            targets: vec![pb::Target {
-                id: "cpe-1".into(),
-                address: "10.0.0.1".into(),
-                labels: vec![label("customer", "4711")],
-            }],
-            config_json: r#"{"count":5}"#.into(),
-            deadline_ms: 10_000,
-        })),
+        message: Some(pb::aggregator_message::Message::ProbeRequest(
+            pb::ProbeRequest {
+                request_id: "req-1".into(),
+                plugin_id: "ping".into(),
+                targets: vec![pb::Target {
+                    id: "cpe-1".into(),
+                    address: "10.0.0.1".into(),
+                    labels: vec![label("customer", "4711")],
+                }],
+                config_json: r#"{"count":5}"#.into(),
+                deadline_ms: 10_000,
+            },
+        )),
     }
 }
 
@@ -319,10 +324,12 @@ pub fn agent_plugin_status() -> pb::AgentMessage {
 
 pub fn aggregator_config_update() -> pb::AggregatorMessage {
     pb::AggregatorMessage {
-        message: Some(pb::aggregator_message::Message::ConfigUpdate(pb::ConfigUpdate {
-            config_version: 17,
-            toml: "[agent]\nid = \"pop-sao-01\"\n".into(),
-        })),
+        message: Some(pb::aggregator_message::Message::ConfigUpdate(
+            pb::ConfigUpdate {
+                config_version: 17,
+                toml: "[agent]\nid = \"pop-sao-01\"\n".into(),
+            },
+        )),
     }
 }
 

@@ -167,21 +167,23 @@ impl Toolchain {
         command
     }
 
-    /// For wasm32-unknown-unknown on an installed toolchain: rustup ships `wasm-component-ld`
-    /// and `rust-lld` in the sysroot; linking with them writes a component directly.
+    /// For wasm32-unknown-unknown on an installed toolchain: rustup ships `wasm-component-ld` and
+    /// lld (`gcc-ld/wasm-ld`, a wrapper running `rust-lld -flavor wasm`) in the sysroot; linking
+    /// with them writes a component directly. (Checked on this machine with rustup 1.95's pair;
+    /// `rust-lld` itself as the wasm-ld path fails: "lld is a generic driver".)
     fn installed_component_linker(&self) -> Option<(PathBuf, PathBuf)> {
         let Toolchain::Installed { sysroot, .. } = self else {
             return None;
         };
-        let rustlib = sysroot.join("lib/rustlib");
-        let host_bin = std::fs::read_dir(&rustlib)
+        let host_bin = std::fs::read_dir(sysroot.join("lib/rustlib"))
             .ok()?
             .flatten()
             .map(|entry| entry.path().join("bin"))
             .find(|bin| bin.join("wasm-component-ld").is_file())?;
-        let lld = host_bin.join("rust-lld");
-        lld.is_file()
-            .then(|| (host_bin.join("wasm-component-ld"), lld))
+        let wasm_ld = host_bin.join("gcc-ld/wasm-ld");
+        wasm_ld
+            .is_file()
+            .then(|| (host_bin.join("wasm-component-ld"), wasm_ld))
     }
 }
 

@@ -16,7 +16,13 @@ fn sample_config_parses_and_resolves_paths() {
     assert_eq!(ping.plugin, "ping");
     assert_eq!(ping.interval, Duration::from_secs(30));
     assert!(ping.grants.icmp);
-    assert_eq!(ping.targets[0], TargetSpec { id: "core-router".into(), address: "10.0.0.1".into() });
+    assert_eq!(
+        ping.targets[0],
+        TargetSpec {
+            id: "core-router".into(),
+            address: "10.0.0.1".into()
+        }
+    );
     assert_eq!(ping.config["count"], 3);
 }
 
@@ -32,8 +38,16 @@ fn unknown_field_is_reported_with_its_line() {
     let errors = parse("[agent]\nid = \"a\"\nplugin_dir = \"p\"\nspool = 3\n").unwrap_err();
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0].location.line, 4, "{}", errors[0]);
-    assert!(errors[0].message.contains("unknown field `spool`"), "{}", errors[0]);
-    assert!(errors[0].to_string().starts_with("/etc/vigia/agent.toml:4:"));
+    assert!(
+        errors[0].message.contains("unknown field `spool`"),
+        "{}",
+        errors[0]
+    );
+    assert!(
+        errors[0]
+            .to_string()
+            .starts_with("/etc/vigia/agent.toml:4:")
+    );
 }
 
 #[test]
@@ -62,7 +76,10 @@ interval_secs = 5
 targets = ["127.0.0.1"]
 "#;
     let errors = parse(text).unwrap_err();
-    let got: Vec<(usize, &str)> = errors.iter().map(|e| (e.location.line, e.message.as_str())).collect();
+    let got: Vec<(usize, &str)> = errors
+        .iter()
+        .map(|e| (e.location.line, e.message.as_str()))
+        .collect();
     assert_eq!(got.len(), 3, "{got:?}");
     assert_eq!(got[0].0, 5);
     assert!(got[0].1.contains("timeout_ms (6000)"), "{got:?}");

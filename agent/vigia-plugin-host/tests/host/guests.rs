@@ -15,7 +15,10 @@ const PANIC_MARKER: &str = "vigia test guest: deliberate panic in run (marker 7f
 fn fault(report: &RunReport, kind: FaultKind) -> &str {
     match &report.outcome {
         RunOutcome::Fault(f) if f.kind == kind => &f.message,
-        other => panic!("expected a {kind:?} fault, got {other:?} (logs: {:?})", report.logs),
+        other => panic!(
+            "expected a {kind:?} fault, got {other:?} (logs: {:?})",
+            report.logs
+        ),
     }
 }
 
@@ -28,10 +31,16 @@ async fn spin_is_stopped_at_its_deadline() {
     req.limits.deadline = deadline;
     let report = host.run(&spin, req).await;
     let message = fault(&report, FaultKind::Timeout);
-    assert!(message.starts_with("run exceeded its deadline of 300 ms"), "{message}");
+    assert!(
+        message.starts_with("run exceeded its deadline of 300 ms"),
+        "{message}"
+    );
     let wall = report.stats.wall_time;
     // Epoch ticks are 10 ms; the slack covers a loaded 2-core machine.
-    assert!(wall >= deadline && wall < deadline + Duration::from_millis(200), "{wall:?}");
+    assert!(
+        wall >= deadline && wall < deadline + Duration::from_millis(200),
+        "{wall:?}"
+    );
     assert_eq!(report.logs[0].message, "spin: entering an endless loop");
     assert_host_survives(&host).await;
 }
@@ -51,12 +60,23 @@ async fn spinning_guests_do_not_starve_each_other() {
     let (a, b, normal) = tokio::join!(
         host.run(&spin, spin_req()),
         host.run(&spin, spin_req()),
-        host.run(&bench, request(json!({}), vec![target("t", "127.0.0.1")], Grants::none())),
+        host.run(
+            &bench,
+            request(json!({}), vec![target("t", "127.0.0.1")], Grants::none())
+        ),
     );
     fault(&a, FaultKind::Timeout);
     fault(&b, FaultKind::Timeout);
-    assert!(matches!(normal.outcome, RunOutcome::Completed(_)), "{:?}", normal.outcome);
-    assert!(normal.stats.wall_time < Duration::from_millis(200), "{:?}", normal.stats.wall_time);
+    assert!(
+        matches!(normal.outcome, RunOutcome::Completed(_)),
+        "{:?}",
+        normal.outcome
+    );
+    assert!(
+        normal.stats.wall_time < Duration::from_millis(200),
+        "{:?}",
+        normal.stats.wall_time
+    );
 }
 
 #[tokio::test]
@@ -67,10 +87,21 @@ async fn membomb_hits_the_memory_limit() {
     req.limits.memory_bytes = 32 << 20;
     let report = host.run(&membomb, req).await;
     let message = fault(&report, FaultKind::MemoryLimit);
-    assert!(message.starts_with("memory limit exceeded: wanted "), "{message}");
+    assert!(
+        message.starts_with("memory limit exceeded: wanted "),
+        "{message}"
+    );
     assert!(message.ends_with(" bytes, limit 33554432"), "{message}");
-    assert!(report.stats.peak_memory_bytes <= 32 << 20, "{:?}", report.stats);
-    assert!(report.stats.peak_memory_bytes > 16 << 20, "{:?}", report.stats);
+    assert!(
+        report.stats.peak_memory_bytes <= 32 << 20,
+        "{:?}",
+        report.stats
+    );
+    assert!(
+        report.stats.peak_memory_bytes > 16 << 20,
+        "{:?}",
+        report.stats
+    );
     assert_host_survives(&host).await;
 }
 
@@ -78,21 +109,45 @@ async fn membomb_hits_the_memory_limit() {
 async fn membomb_under_the_limit_completes() {
     let host = host();
     let membomb = load(&host, "test-guests/membomb").await;
-    let req = request(json!({"total_mib": 8, "step_mib": 4}), vec![target("t", "127.0.0.1")], Grants::none());
+    let req = request(
+        json!({"total_mib": 8, "step_mib": 4}),
+        vec![target("t", "127.0.0.1")],
+        Grants::none(),
+    );
     let report = host.run(&membomb, req).await;
-    assert!(matches!(report.outcome, RunOutcome::Completed(ref o) if o.len() == 1), "{:?}", report.outcome);
-    assert!(report.stats.peak_memory_bytes >= 8 << 20, "{:?}", report.stats);
+    assert!(
+        matches!(report.outcome, RunOutcome::Completed(ref o) if o.len() == 1),
+        "{:?}",
+        report.outcome
+    );
+    assert!(
+        report.stats.peak_memory_bytes >= 8 << 20,
+        "{:?}",
+        report.stats
+    );
 }
 
 #[tokio::test]
 async fn panic_is_reported_with_the_guest_message() {
     let host = host();
     let guest = load(&host, "test-guests/panic").await;
-    let report = host.run(&guest, request(json!({}), vec![target("t", "127.0.0.1")], Grants::none())).await;
+    let report = host
+        .run(
+            &guest,
+            request(json!({}), vec![target("t", "127.0.0.1")], Grants::none()),
+        )
+        .await;
     let message = fault(&report, FaultKind::Panic);
     assert!(message.starts_with(PANIC_MARKER), "{message}");
-    assert!(message.contains(" at "), "the location follows the message: {message}");
-    let logged = report.logs.iter().find(|l| l.level == LogLevel::Error).expect("the panic line is logged");
+    assert!(
+        message.contains(" at "),
+        "the location follows the message: {message}"
+    );
+    let logged = report
+        .logs
+        .iter()
+        .find(|l| l.level == LogLevel::Error)
+        .expect("the panic line is logged");
     assert_eq!(logged.message, format!("panic: {message}"));
     assert_host_survives(&host).await;
 }
@@ -108,7 +163,12 @@ async fn forbidden_calls_are_denied_with_the_missing_grant_named() {
         ..Grants::none()
     };
     for grants in [Grants::none(), grants] {
-        let report = host.run(&guest, request(json!({}), vec![target("t", "127.0.0.1")], grants)).await;
+        let report = host
+            .run(
+                &guest,
+                request(json!({}), vec![target("t", "127.0.0.1")], grants),
+            )
+            .await;
         let RunOutcome::Failed(error) = &report.outcome else {
             panic!("expected a denied failure, got {:?}", report.outcome);
         };
@@ -135,10 +195,16 @@ async fn a_host_call_budget_of_one_ends_the_bench_run() {
     let host = host();
     let bench = load(&host, "test-guests/bench").await;
     let mut req = request(json!({}), vec![target("t", "127.0.0.1")], Grants::none());
-    req.limits = Limits { max_host_calls: 1, ..req.limits };
+    req.limits = Limits {
+        max_host_calls: 1,
+        ..req.limits
+    };
     let report = host.run(&bench, req).await;
     let message = fault(&report, FaultKind::HostCallBudget);
-    assert_eq!(message, "host call budget exhausted: more than 1 calls to host imports");
+    assert_eq!(
+        message,
+        "host call budget exhausted: more than 1 calls to host imports"
+    );
     assert_host_survives(&host).await;
 }
 
@@ -158,7 +224,12 @@ async fn output_over_the_cap_is_a_fault() {
 async fn bench_completes_with_two_host_calls() {
     let host = host();
     let bench = load(&host, "test-guests/bench").await;
-    let report = host.run(&bench, request(json!({}), vec![target("t1", "127.0.0.1")], Grants::none())).await;
+    let report = host
+        .run(
+            &bench,
+            request(json!({}), vec![target("t1", "127.0.0.1")], Grants::none()),
+        )
+        .await;
     let RunOutcome::Completed(observations) = &report.outcome else {
         panic!("{:?}", report.outcome);
     };
@@ -181,15 +252,34 @@ async fn a_wasi_guest_runs_but_its_file_env_and_socket_attempts_are_refused() {
         "env_var": "PATH",
         "tcp_address": listener.local_addr().unwrap().to_string(),
     });
-    assert!(std::env::var("PATH").is_ok(), "the host process has the variable the guest asks for");
-    let report = host.run(&guest, request(config, vec![target("t", "127.0.0.1")], Grants::none())).await;
+    assert!(
+        std::env::var("PATH").is_ok(),
+        "the host process has the variable the guest asks for"
+    );
+    let report = host
+        .run(
+            &guest,
+            request(config, vec![target("t", "127.0.0.1")], Grants::none()),
+        )
+        .await;
     let RunOutcome::Completed(observations) = &report.outcome else {
-        panic!("the wasi guest must run, got {:?} (logs: {:?})", report.outcome, report.logs);
+        panic!(
+            "the wasi guest must run, got {:?} (logs: {:?})",
+            report.outcome, report.logs
+        );
     };
     let mut attempts = Vec::new();
     for o in observations {
-        let vigia_core::ObservationKind::Metric(m) = &o.kind else { panic!("{o:?}") };
-        let label = |k: &str| m.metric_labels.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).unwrap();
+        let vigia_core::ObservationKind::Metric(m) = &o.kind else {
+            panic!("{o:?}")
+        };
+        let label = |k: &str| {
+            m.metric_labels
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.clone())
+                .unwrap()
+        };
         let (attempt, result) = (label("attempt"), label("result"));
         assert_eq!(m.value, 0.0, "{attempt} must fail: {result}");
         assert!(result.starts_with("error: "), "{attempt}: {result}");

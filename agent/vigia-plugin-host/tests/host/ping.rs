@@ -10,13 +10,19 @@ use crate::netns::SilentPeer;
 use crate::support::{host, load, request, target};
 
 fn icmp() -> Grants {
-    Grants { icmp: true, ..Grants::none() }
+    Grants {
+        icmp: true,
+        ..Grants::none()
+    }
 }
 
 fn observations(report: &RunReport) -> &[vigia_core::Observation] {
     match &report.outcome {
         RunOutcome::Completed(observations) => observations,
-        other => panic!("expected a completed run, got {other:?} (logs: {:?})", report.logs),
+        other => panic!(
+            "expected a completed run, got {other:?} (logs: {:?})",
+            report.logs
+        ),
     }
 }
 
@@ -41,7 +47,11 @@ async fn describe_says_who_ping_is() {
     assert_eq!(info.wit_version, "0.1.0");
     assert_eq!(info.sha256.len(), 64);
     assert_eq!(info.config_schema["type"], "object");
-    assert!(info.config_schema["properties"]["count"].is_object(), "{}", info.config_schema);
+    assert!(
+        info.config_schema["properties"]["count"].is_object(),
+        "{}",
+        info.config_schema
+    );
     // Serializes for the dev CLI and the aggregator.
     let json = serde_json::to_value(info).unwrap();
     assert_eq!(json["capabilities"], json!(["icmp"]));
@@ -56,9 +66,14 @@ async fn config_errors_carry_the_json_pointer() {
     let host = host();
     let ping = load(&host, "ping").await;
     assert!(ping.validate_config(&json!({})).is_ok());
-    assert!(ping.validate_config(&json!({"count": 5, "timeout_ms": 300})).is_ok());
+    assert!(
+        ping.validate_config(&json!({"count": 5, "timeout_ms": 300}))
+            .is_ok()
+    );
 
-    let err = ping.validate_config(&json!({"count": "three"})).unwrap_err();
+    let err = ping
+        .validate_config(&json!({"count": "three"}))
+        .unwrap_err();
     assert_eq!(err.plugin, "ping");
     assert_eq!(err.violations.len(), 1, "{err}");
     assert_eq!(err.violations[0].pointer, "/count");
@@ -69,7 +84,12 @@ async fn config_errors_carry_the_json_pointer() {
     assert!(err.to_string().contains("cuont"), "{err}");
 
     // A run with an invalid config fails as `config` without starting the guest.
-    let report = host.run(&ping, request(json!({"count": 0}), vec![target("lo", "127.0.0.1")], icmp())).await;
+    let report = host
+        .run(
+            &ping,
+            request(json!({"count": 0}), vec![target("lo", "127.0.0.1")], icmp()),
+        )
+        .await;
     match report.outcome {
         RunOutcome::Failed(e) => {
             assert_eq!(e.class, vigia_core::ErrorClass::Config);
@@ -95,11 +115,18 @@ async fn loopback_v4_and_v6_are_up_with_rtts() {
         );
         assert_eq!(r.address, address);
         assert_eq!((r.sent, r.received), (3, 3), "{r:?}");
-        let (min, avg, max) = (r.rtt_min_us.unwrap(), r.rtt_avg_us.unwrap(), r.rtt_max_us.unwrap());
+        let (min, avg, max) = (
+            r.rtt_min_us.unwrap(),
+            r.rtt_avg_us.unwrap(),
+            r.rtt_max_us.unwrap(),
+        );
         assert!(min <= avg && avg <= max && max < 1_000_000, "{r:?}");
     }
     let obs = observations(&report);
-    assert!(obs.iter().all(|o| o.observed_at_ms > 1_600_000_000_000), "{obs:?}");
+    assert!(
+        obs.iter().all(|o| o.observed_at_ms > 1_600_000_000_000),
+        "{obs:?}"
+    );
     assert!(report.stats.host_calls >= 1);
 }
 
@@ -117,18 +144,30 @@ async fn an_address_that_never_answers_is_down_within_the_timeout() {
     assert_eq!(silent.rtt_avg_us, None);
     assert!(reachability(&report, "lo").up);
     // Two timeouts of 300 ms, paced 50 ms apart, run concurrently with the loopback target.
-    assert!(report.stats.wall_time.as_millis() < 2000, "{:?}", report.stats);
+    assert!(
+        report.stats.wall_time.as_millis() < 2000,
+        "{:?}",
+        report.stats
+    );
 }
 
 #[tokio::test]
 async fn ping_without_the_icmp_grant_is_denied() {
     let host = host();
     let ping = load(&host, "ping").await;
-    let report = host.run(&ping, request(json!({}), vec![target("lo", "127.0.0.1")], Grants::none())).await;
+    let report = host
+        .run(
+            &ping,
+            request(json!({}), vec![target("lo", "127.0.0.1")], Grants::none()),
+        )
+        .await;
     match report.outcome {
         RunOutcome::Failed(e) => {
             assert_eq!(e.class, vigia_core::ErrorClass::Denied, "{e}");
-            assert!(e.message.contains("icmp is not granted to plugin 'ping'"), "{e}");
+            assert!(
+                e.message.contains("icmp is not granted to plugin 'ping'"),
+                "{e}"
+            );
         }
         other => panic!("expected a denied failure, got {other:?}"),
     }

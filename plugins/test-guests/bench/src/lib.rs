@@ -13,14 +13,28 @@ impl Plugin for Bench {
     type Config = Config;
 
     fn info() -> Info {
-        Info::new("bench", env!("CARGO_PKG_VERSION"), "test guest: two host calls per run")
+        Info::new(
+            "bench",
+            env!("CARGO_PKG_VERSION"),
+            "test guest: two host calls per run",
+        )
     }
 
-    fn run(_: &Config, targets: &[Target], host: &impl Host) -> Result<Vec<Observation>, PluginError> {
+    fn run(
+        _: &Config,
+        targets: &[Target],
+        host: &impl Host,
+    ) -> Result<Vec<Observation>, PluginError> {
         let now_ms = host.now_ms();
         host.log(Level::Debug, "bench");
-        let target = targets.first().cloned().unwrap_or_else(|| Target::new("bench", ""));
-        Ok(vec![Observation::metric(&target, Metric::gauge("bench_now_ms", now_ms as f64, "ms"))])
+        let target = targets
+            .first()
+            .cloned()
+            .unwrap_or_else(|| Target::new("bench", ""));
+        Ok(vec![Observation::metric(
+            &target,
+            Metric::gauge("bench_now_ms", now_ms as f64, "ms"),
+        )])
     }
 }
 
@@ -35,14 +49,24 @@ mod tests {
     #[test]
     fn run_makes_exactly_two_host_calls_and_returns_one_metric() {
         let host = FakeHost::new().clock(1_700_000_000_123);
-        let observations = testing::run::<Bench>("{}", &[Target::new("t1", "10.0.0.1")], &host).unwrap();
+        let observations =
+            testing::run::<Bench>("{}", &[Target::new("t1", "10.0.0.1")], &host).unwrap();
         assert_eq!(
             host.calls(),
-            vec![Call::NowMs, Call::Log { level: Level::Debug, message: "bench".into() }]
+            vec![
+                Call::NowMs,
+                Call::Log {
+                    level: Level::Debug,
+                    message: "bench".into()
+                }
+            ]
         );
-        assert_eq!(observations, vec![Observation::metric(
-            &Target::new("t1", "10.0.0.1"),
-            Metric::gauge("bench_now_ms", 1_700_000_000_123.0, "ms")
-        )]);
+        assert_eq!(
+            observations,
+            vec![Observation::metric(
+                &Target::new("t1", "10.0.0.1"),
+                Metric::gauge("bench_now_ms", 1_700_000_000_123.0, "ms")
+            )]
+        );
     }
 }

@@ -22,9 +22,13 @@ impl Plugin for Forbidden {
     type Config = Config;
 
     fn info() -> Info {
-        Info::new("forbidden", env!("CARGO_PKG_VERSION"), "test guest: calls ungranted capabilities")
-            .capability(Capability::Http(vec![GRANTABLE_HOST.to_owned()]))
-            .capability(Capability::Secrets(vec![GRANTABLE_SECRET.to_owned()]))
+        Info::new(
+            "forbidden",
+            env!("CARGO_PKG_VERSION"),
+            "test guest: calls ungranted capabilities",
+        )
+        .capability(Capability::Http(vec![GRANTABLE_HOST.to_owned()]))
+        .capability(Capability::Secrets(vec![GRANTABLE_SECRET.to_owned()]))
     }
 
     /// Both calls denied: a `denied` error carrying both host texts. Anything else is `internal`
@@ -45,7 +49,9 @@ impl Plugin for Forbidden {
             (Err(HostError::Denied(_)), Err(HostError::Denied(_))) => {
                 Err(PluginError::denied(format!("{secret_said}; {http_said}")))
             }
-            _ => Err(PluginError::internal(format!("expected both calls denied; {secret_said}; {http_said}"))),
+            _ => Err(PluginError::internal(format!(
+                "expected both calls denied; {secret_said}; {http_said}"
+            ))),
         }
     }
 }
@@ -71,8 +77,20 @@ mod tests {
         let host = FakeHost::new().secret(GRANTABLE_SECRET, "x");
         let error = testing::run::<Forbidden>("{}", &[], &host).unwrap_err();
         assert_eq!(error.class, ErrorClass::Denied);
-        assert!(error.message.starts_with("secrets.get(\"not-granted\"): denied: secret `not-granted` is not granted"), "{}", error.message);
-        assert!(error.message.contains("http.send(GET https://forbidden.example.invalid/): denied: fake host has no answer"), "{}", error.message);
+        assert!(
+            error.message.starts_with(
+                "secrets.get(\"not-granted\"): denied: secret `not-granted` is not granted"
+            ),
+            "{}",
+            error.message
+        );
+        assert!(
+            error.message.contains(
+                "http.send(GET https://forbidden.example.invalid/): denied: fake host has no answer"
+            ),
+            "{}",
+            error.message
+        );
     }
 
     #[test]
@@ -80,7 +98,13 @@ mod tests {
         let host = FakeHost::new().secret(FORBIDDEN_SECRET, "hunter2");
         let error = testing::run::<Forbidden>("{}", &[], &host).unwrap_err();
         assert_eq!(error.class, ErrorClass::Internal);
-        assert!(error.message.contains("secrets.get(\"not-granted\"): succeeded"), "{}", error.message);
+        assert!(
+            error
+                .message
+                .contains("secrets.get(\"not-granted\"): succeeded"),
+            "{}",
+            error.message
+        );
         assert!(!error.message.contains("hunter2"));
     }
 }

@@ -23,7 +23,10 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Self { total_mib: 1024, step_mib: 16 }
+        Self {
+            total_mib: 1024,
+            step_mib: 16,
+        }
     }
 }
 
@@ -33,10 +36,18 @@ impl Plugin for Membomb {
     type Config = Config;
 
     fn info() -> Info {
-        Info::new("membomb", env!("CARGO_PKG_VERSION"), "test guest: run allocates about 1 GiB")
+        Info::new(
+            "membomb",
+            env!("CARGO_PKG_VERSION"),
+            "test guest: run allocates about 1 GiB",
+        )
     }
 
-    fn run(config: &Config, targets: &[Target], host: &impl Host) -> Result<Vec<Observation>, PluginError> {
+    fn run(
+        config: &Config,
+        targets: &[Target],
+        host: &impl Host,
+    ) -> Result<Vec<Observation>, PluginError> {
         if config.step_mib == 0 {
             return Err(PluginError::config("`step_mib` must be at least 1"));
         }
@@ -48,7 +59,11 @@ impl Plugin for Membomb {
             let size = step.min(total - allocated);
             let mut block = Vec::new();
             if block.try_reserve_exact(size).is_err() {
-                let message = format!("allocation failed after {} MiB of {} MiB", allocated / MIB, config.total_mib);
+                let message = format!(
+                    "allocation failed after {} MiB of {} MiB",
+                    allocated / MIB,
+                    config.total_mib
+                );
                 return Err(PluginError::budget(message));
             }
             // Write every byte so the pages are really used.
@@ -59,9 +74,16 @@ impl Plugin for Membomb {
                 host.debug(&format!("membomb: {} MiB allocated", allocated / MIB));
             }
         }
-        let touched: usize = blocks.iter().map(|block| usize::from(block[block.len() - 1] == 0xa5)).sum();
-        let target = targets.first().cloned().unwrap_or_else(|| Target::new("membomb", ""));
-        let metric = Metric::gauge("allocated_bytes", allocated as f64, "By").with_label("blocks", touched.to_string());
+        let touched: usize = blocks
+            .iter()
+            .map(|block| usize::from(block[block.len() - 1] == 0xa5))
+            .sum();
+        let target = targets
+            .first()
+            .cloned()
+            .unwrap_or_else(|| Target::new("membomb", ""));
+        let metric = Metric::gauge("allocated_bytes", allocated as f64, "By")
+            .with_label("blocks", touched.to_string());
         Ok(vec![Observation::metric(&target, metric)])
     }
 }
@@ -77,11 +99,18 @@ mod tests {
     #[test]
     fn allocates_the_configured_total_in_steps() {
         let host = FakeHost::new();
-        let observations = testing::run::<Membomb>(r#"{"total_mib": 300, "step_mib": 64}"#, &[], &host).unwrap();
-        let ObservationKind::Metric(metric) = &observations[0].kind else { panic!("expected a metric") };
-        assert_eq!(metric.value, (300 * MIB) as f64);
-        assert_eq!(metric.labels, vec![("blocks".to_owned(), "5".to_owned())]);
-        assert_eq!(host.logs().len(), 2, "a line per 128 MiB");
+        let observations =
+            testing::run::<Membomb>(r#"{"total_mib": 130, "step_mib": 64}"#, &[], &host).unwrap();
+        let ObservationKind::Metric(metric) = &observations[0].kind else {
+            panic!("expected a metric")
+        };
+        assert_eq!(metric.value, (130 * MIB) as f64);
+        // 64 + 64 + 2 MiB: the last step is what is left.
+        assert_eq!(metric.labels, vec![("blocks".to_owned(), "3".to_owned())]);
+        assert_eq!(
+            host.logs(),
+            vec![(Level::Debug, "membomb: 128 MiB allocated".to_owned())]
+        );
     }
 
     #[test]

@@ -35,8 +35,12 @@ mod tests {
 
     #[test]
     fn run_panics_with_the_marker() {
-        let outcome = std::panic::catch_unwind(|| testing::run::<PanicGuest>("{}", &[], &FakeHost::new()));
+        let outcome =
+            std::panic::catch_unwind(|| testing::run::<PanicGuest>("{}", &[], &FakeHost::new()));
         let payload = outcome.expect_err("run must panic");
-        assert_eq!(payload.downcast_ref::<String>().map(String::as_str), Some(PANIC_MESSAGE));
+        assert_eq!(
+            payload.downcast_ref::<String>().map(String::as_str),
+            Some(PANIC_MESSAGE)
+        );
     }
 }

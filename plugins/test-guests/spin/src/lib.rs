@@ -15,7 +15,11 @@ impl Plugin for Spin {
     type Config = Config;
 
     fn info() -> Info {
-        Info::new("spin", env!("CARGO_PKG_VERSION"), "test guest: run loops forever")
+        Info::new(
+            "spin",
+            env!("CARGO_PKG_VERSION"),
+            "test guest: run loops forever",
+        )
     }
 
     fn run(_: &Config, _: &[Target], host: &impl Host) -> Result<Vec<Observation>, PluginError> {

@@ -41,14 +41,28 @@ impl Plugin for Wasi {
     type Config = Config;
 
     fn info() -> Info {
-        Info::new("wasi", env!("CARGO_PKG_VERSION"), "test guest: tries WASI file, env and socket access")
+        Info::new(
+            "wasi",
+            env!("CARGO_PKG_VERSION"),
+            "test guest: tries WASI file, env and socket access",
+        )
     }
 
-    fn run(config: &Config, targets: &[Target], _: &impl Host) -> Result<Vec<Observation>, PluginError> {
-        let target = targets.first().cloned().unwrap_or_else(|| Target::new("wasi", ""));
+    fn run(
+        config: &Config,
+        targets: &[Target],
+        _: &impl Host,
+    ) -> Result<Vec<Observation>, PluginError> {
+        let target = targets
+            .first()
+            .cloned()
+            .unwrap_or_else(|| Target::new("wasi", ""));
         let attempts = [
             ("fs_read", read_file(&config.path)),
-            ("env_var", std::env::var(&config.env_var).map_err(|error| error.to_string())),
+            (
+                "env_var",
+                std::env::var(&config.env_var).map_err(|error| error.to_string()),
+            ),
             ("tcp_connect", connect(&config.tcp_address)),
         ];
         Ok(attempts
@@ -89,18 +103,24 @@ fn connect(address: &str) -> Result<String, String> {
     use wasi_p2::sockets::network::{IpAddressFamily, IpSocketAddress, Ipv4SocketAddress};
     use wasi_p2::sockets::tcp_create_socket::create_tcp_socket;
 
-    let remote: std::net::SocketAddrV4 =
-        address.parse().map_err(|error| format!("`{address}` is not an ipv4 ip:port: {error}"))?;
+    let remote: std::net::SocketAddrV4 = address
+        .parse()
+        .map_err(|error| format!("`{address}` is not an ipv4 ip:port: {error}"))?;
     let network = instance_network();
-    let socket =
-        create_tcp_socket(IpAddressFamily::Ipv4).map_err(|code| format!("create-tcp-socket: {code:?}"))?;
+    let socket = create_tcp_socket(IpAddressFamily::Ipv4)
+        .map_err(|code| format!("create-tcp-socket: {code:?}"))?;
     let [a, b, c, d] = remote.ip().octets();
-    let remote_address = IpSocketAddress::Ipv4(Ipv4SocketAddress { port: remote.port(), address: (a, b, c, d) });
+    let remote_address = IpSocketAddress::Ipv4(Ipv4SocketAddress {
+        port: remote.port(),
+        address: (a, b, c, d),
+    });
     socket
         .start_connect(&network, remote_address)
         .map_err(|code| format!("start-connect: {code:?}"))?;
     socket.subscribe().block();
-    socket.finish_connect().map_err(|code| format!("finish-connect: {code:?}"))?;
+    socket
+        .finish_connect()
+        .map_err(|code| format!("finish-connect: {code:?}"))?;
     Ok(format!("connected to {remote}"))
 }
 
@@ -118,8 +138,17 @@ mod tests {
         observations
             .iter()
             .map(|observation| {
-                let ObservationKind::Metric(metric) = &observation.kind else { panic!("expected a metric") };
-                let label = |key: &str| metric.labels.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap();
+                let ObservationKind::Metric(metric) = &observation.kind else {
+                    panic!("expected a metric")
+                };
+                let label = |key: &str| {
+                    metric
+                        .labels
+                        .iter()
+                        .find(|(k, _)| k == key)
+                        .map(|(_, v)| v.clone())
+                        .unwrap()
+                };
                 (label("attempt"), metric.value, label("result"))
             })
             .collect()
@@ -138,7 +167,8 @@ mod tests {
             "env_var": "CARGO_PKG_NAME",
             "tcp_address": listener.local_addr().unwrap().to_string(),
         });
-        let observations = testing::run::<Wasi>(&config.to_string(), &[], &FakeHost::new()).unwrap();
+        let observations =
+            testing::run::<Wasi>(&config.to_string(), &[], &FakeHost::new()).unwrap();
         let results = results(&observations);
         assert_eq!(results[0], ("fs_read".into(), 1.0, "ok: 11 bytes".into()));
         assert_eq!(results[1], ("env_var".into(), 1.0, "ok: wasi".into()));
@@ -151,7 +181,12 @@ mod tests {
         let config = r#"{"path": "/nonexistent/x", "env_var": "VIGIA_SURELY_UNSET_VAR", "tcp_address": "not-an-address"}"#;
         let observations = testing::run::<Wasi>(config, &[], &FakeHost::new()).unwrap();
         let results = results(&observations);
-        assert!(results.iter().all(|(_, ok, text)| *ok == 0.0 && text.starts_with("error: ")), "{results:?}");
+        assert!(
+            results
+                .iter()
+                .all(|(_, ok, text)| *ok == 0.0 && text.starts_with("error: ")),
+            "{results:?}"
+        );
         assert_eq!(results[1].2, "error: environment variable not found");
     }
 }

@@ -1,0 +1,200 @@
+//! The agent binary, driven as an operator would: real plugins built by `cargo xtask plugins`,
+//! real ICMP to loopback (needs root or unprivileged ICMP sockets: fails loudly otherwise).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+/// A plugin built by `cargo xtask plugins`; panics with the fix when it is missing.
+fn plugin(relative: &str) -> PathBuf {
+    let path = root().join("target/plugins").join(relative);
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo xtask plugins` first",
+        path.display()
+    );
+    path
+}
+
+fn agent(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vigia-agent"))
+        .args(args)
+        .env("VIGIA_LOG", "warn")
+        .output()
+        .expect("the agent binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn plugin_run_prints_reachability_with_rtt_for_loopback() {
+    let ping = plugin("ping.wasm");
+    let out = agent(&[
+        "plugin",
+        "run",
+        ping.to_str().unwrap(),
+        "--target",
+        "127.0.0.1",
+        "--config",
+        r#"{"count":2,"interval_ms":10}"#,
+    ]);
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    let observations: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("stdout is JSON");
+    let reach = observations
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["kind"] == "reachability")
+        .expect("a reachability observation");
+    assert_eq!(reach["target"], "127.0.0.1");
+    assert_eq!(reach["up"], true);
+    assert_eq!(reach["received"], 2);
+    assert!(reach["rtt_avg_us"].as_u64().is_some(), "{reach}");
+}
+
+#[test]
+fn plugin_describe_prints_the_descriptor() {
+    let ping = plugin("ping.wasm");
+    let out = agent(&["plugin", "describe", ping.to_str().unwrap()]);
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    let info: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(info["id"], "ping");
+    assert_eq!(info["wit_version"], "0.1.0");
+    assert_eq!(info["capabilities"], serde_json::json!(["icmp"]));
+    assert_eq!(info["config_schema"]["type"], "object");
+}
+
+#[test]
+fn plugin_run_rejects_a_bad_config_before_running() {
+    let ping = plugin("ping.wasm");
+    let out = agent(&[
+        "plugin",
+        "run",
+        ping.to_str().unwrap(),
+        "--target",
+        "127.0.0.1",
+        "--config",
+        r#"{"count":"many"}"#,
+    ]);
+    assert_eq!(out.status.code(), Some(64));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("config rejected by plugin `ping`") && err.contains("/count"),
+        "{err}"
+    );
+}
+
+#[test]
+fn garbage_file_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("junk.wasm");
+    std::fs::write(&file, b"\x00asm this is not a component").unwrap();
+    let out = agent(&["plugin", "describe", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("junk.wasm"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn check_config_reports_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("agent.toml");
+    std::fs::write(&file, "[agent]\nid = \"x\"\nplugin_dir = \"p\"\n\n[[probe]]\nname = \"a\"\nplugin = \"ping\"\ninterval_secs = 0\ntargets = [\"127.0.0.1\"]\n").unwrap();
+    let out = agent(&["check-config", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(64));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(&format!("{}:5:", file.display())) && err.contains("interval_secs"),
+        "{err}"
+    );
+}
+
+#[test]
+fn check_config_loads_plugins_and_checks_their_configs() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("agent.toml");
+    let plugins = plugin("ping.wasm").parent().unwrap().to_path_buf();
+    std::fs::write(
+        &file,
+        format!(
+            "[agent]\nid = \"x\"\nplugin_dir = \"{}\"\n\n[[probe]]\nname = \"a\"\nplugin = \"ping\"\ninterval_secs = 5\ntargets = [\"127.0.0.1\"]\n[probe.grants]\ntcp = [\"10.0.0.1\"]\n[probe.config]\ncount = 0\n\n[[probe]]\nname = \"b\"\nplugin = \"nosuch\"\ninterval_secs = 5\ntargets = [\"127.0.0.1\"]\n",
+            plugins.display()
+        ),
+    )
+    .unwrap();
+    let out = agent(&["check-config", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(64));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(":5: probe `a`: config rejected") && err.contains("/count"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            ":5: probe `a`: grant tcp entry '10.0.0.1' is invalid: a tcp grant needs a port"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains(":15: probe `b`: cannot load plugin `nosuch`"),
+        "{err}"
+    );
+}
+
+/// A probe with a plugin that never returns runs next to a ping probe: each of its runs ends as a
+/// timeout fault, and the agent keeps running the ping probe, round after round.
+#[test]
+fn agent_survives_a_misbehaving_plugin_and_keeps_probing() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugins = dir.path().join("plugins");
+    std::fs::create_dir(&plugins).unwrap();
+    std::fs::copy(plugin("ping.wasm"), plugins.join("ping.wasm")).unwrap();
+    std::fs::copy(plugin("test-guests/spin.wasm"), plugins.join("spin.wasm")).unwrap();
+    let file = dir.path().join("agent.toml");
+    std::fs::write(
+        &file,
+        "[agent]\nid = \"t\"\nplugin_dir = \"plugins\"\n\n\
+         [[probe]]\nname = \"stuck\"\nplugin = \"spin\"\ninterval_secs = 1\ntimeout_ms = 300\ntargets = [\"127.0.0.1\"]\n\n\
+         [[probe]]\nname = \"lo\"\nplugin = \"ping\"\ninterval_secs = 1\ntimeout_ms = 1000\ntargets = [\"127.0.0.1\"]\n\
+         [probe.grants]\nicmp = true\n[probe.config]\ncount = 1\n",
+    )
+    .unwrap();
+    let out = agent(&["run", "--config", file.to_str().unwrap(), "--rounds", "3"]);
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    let lines: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    let of = |probe: &str| {
+        lines
+            .iter()
+            .filter(move |l| l["probe"] == probe)
+            .collect::<Vec<_>>()
+    };
+    let stuck = of("stuck");
+    let lo = of("lo");
+    assert_eq!((stuck.len(), lo.len()), (3, 3), "{lines:?}");
+    for line in &stuck {
+        assert_eq!(line["outcome"], "fault", "{line}");
+        assert!(
+            line["fault"].as_str().unwrap().contains("timeout"),
+            "{line}"
+        );
+    }
+    for line in &lo {
+        assert_eq!(line["outcome"], "completed", "{line}");
+        assert_eq!(line["observations"][0]["up"], true, "{line}");
+    }
+}
