@@ -12,6 +12,8 @@ mod cmd;
 mod demo;
 mod plugins;
 mod test;
+#[cfg(test)]
+mod tidy;
 
 use std::path::{Path, PathBuf};
 

@@ -28,7 +28,11 @@ pub(crate) fn run(root: &Path, args: &Args) -> Result<()> {
         lint(root)?;
     }
     plugins::test_native(root)?;
-    cmd::run(root, "cargo", &["test", "--workspace", "--all-targets"])?;
+    cmd::run(
+        root,
+        "cargo",
+        &["test", "--workspace", "--all-targets", "--no-fail-fast"],
+    )?;
     cmd::run(root, "cargo", &["test", "--workspace", "--doc"])?;
     eprintln!("xtask test: all checks passed");
     Ok(())

@@ -176,6 +176,15 @@ fn validate_info(
     compiled: &Compiled,
     name: &str,
 ) -> Result<(PluginInfo, jsonschema::Validator), LoadError> {
+    check_info(raw, &compiled.wit_version, &compiled.sha256, name)
+}
+
+fn check_info(
+    raw: WitPluginInfo,
+    wit_version: &str,
+    sha256: &[u8; 32],
+    name: &str,
+) -> Result<(PluginInfo, jsonschema::Validator), LoadError> {
     if !is_valid_id(&raw.id) {
         return Err(invalid(
             name,
@@ -207,8 +216,8 @@ fn validate_info(
             .map(convert::capability)
             .collect(),
         config_schema,
-        wit_version: compiled.wit_version.clone(),
-        sha256: hex::encode(compiled.sha256),
+        wit_version: wit_version.to_owned(),
+        sha256: hex::encode(sha256),
     };
     Ok((info, validator))
 }
@@ -226,6 +235,45 @@ mod tests {
         ] {
             assert!(jsonschema::validator_for(&schema).is_err(), "{schema}");
         }
+    }
+
+    fn info(id: &str, version: &str, schema: &str) -> WitPluginInfo {
+        WitPluginInfo {
+            id: id.into(),
+            version: version.into(),
+            description: "d".into(),
+            capabilities: vec![],
+            config_schema: schema.into(),
+        }
+    }
+
+    fn reason(raw: WitPluginInfo) -> String {
+        match check_info(raw, "0.1.0", &[0; 32], "x.wasm") {
+            Err(LoadError::InvalidInfo { plugin, reason }) => {
+                assert_eq!(plugin, "x.wasm");
+                reason
+            }
+            Err(other) => panic!("expected InvalidInfo, got {other:?}"),
+            Ok(_) => panic!("expected InvalidInfo, got a valid info"),
+        }
+    }
+
+    #[test]
+    fn describe_output_is_validated() {
+        let schema = r#"{"type":"object"}"#;
+        let (ok, _) =
+            check_info(info("olt-2", "1.2.3", schema), "0.1.0", &[0xab; 32], "x").unwrap();
+        assert_eq!(ok.sha256, "ab".repeat(32));
+        assert_eq!(ok.config_schema, serde_json::json!({"type": "object"}));
+        assert!(reason(info("Bad_Id", "1.0.0", schema)).starts_with("id 'Bad_Id' must be"));
+        assert!(reason(info("", "1.0.0", schema)).starts_with("id '' must be"));
+        assert!(reason(info("ok", "1.0", schema)).starts_with("version '1.0' is not semver"));
+        assert!(reason(info("ok", "1.0.0", "{not json")).starts_with("config-schema is not JSON"));
+        let invalid = reason(info("ok", "1.0.0", r#"{"type":"invalid_type"}"#));
+        assert!(
+            invalid.starts_with("config-schema is not a valid JSON Schema"),
+            "{invalid}"
+        );
     }
 
     #[test]

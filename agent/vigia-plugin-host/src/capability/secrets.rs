@@ -9,7 +9,8 @@ use crate::bindings::vigia::plugin::types::HostError as WitHostError;
 use crate::grants::denied_text;
 use crate::state::HostState;
 
-/// Where secret values come from. Implementations must not log values.
+/// Where secret values come from. Implementations must not log values; `get` may block (the
+/// host calls it from a blocking thread).
 pub trait SecretStore: Send + Sync {
     fn get(&self, name: &str) -> Option<String>;
 }
@@ -172,7 +173,13 @@ impl Host for HostState {
                 "it to this probe's grants.secrets",
             ))));
         }
-        Ok(self.services.secrets.get(&name).ok_or_else(|| {
+        // A store may block (a file, a vault): keep it off the async workers.
+        let store = self.services.secrets.clone();
+        let lookup = name.clone();
+        let value = tokio::task::spawn_blocking(move || store.get(&lookup))
+            .await
+            .map_err(|e| wasmtime::Error::msg(format!("secret store task failed: {e}")))?;
+        Ok(value.ok_or_else(|| {
             WitHostError::InvalidArgument(format!(
                 "secret '{name}' is not defined in the agent's secrets file"
             ))

@@ -1,13 +1,14 @@
 //! Misbehaving guests: each one ends as the right fault or failure, and afterwards a normal run on
 //! the same host completes (the host survives every guest).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
 use vigia_core::ErrorClass;
-use vigia_plugin_host::{FaultKind, Grants, Limits, LogLevel, RunOutcome, RunReport};
+use vigia_plugin_host::{FaultKind, Grants, HostConfig, Limits, LogLevel, RunOutcome, RunReport};
 
-use crate::support::{assert_host_survives, host, load, request, target};
+use crate::support::{assert_host_survives, host, host_with, load, request, target};
 
 /// Marker in the `panic` guest's panic message (plugins/test-guests/panic).
 const PANIC_MARKER: &str = "vigia test guest: deliberate panic in run (marker 7f3a9c)";
@@ -77,6 +78,45 @@ async fn spinning_guests_do_not_starve_each_other() {
         "{:?}",
         normal.stats.wall_time
     );
+}
+
+/// A secret store stuck on its backend.
+struct StuckSecrets;
+
+impl vigia_plugin_host::SecretStore for StuckSecrets {
+    fn get(&self, _name: &str) -> Option<String> {
+        // Simulates a backend that never answers in time (not a readiness wait).
+        std::thread::sleep(Duration::from_secs(3));
+        None
+    }
+}
+
+#[tokio::test]
+async fn a_run_stuck_in_a_host_call_ends_at_its_deadline() {
+    let host = host_with(HostConfig {
+        secrets: Arc::new(StuckSecrets),
+        ..HostConfig::default()
+    });
+    let guest = load(&host, "test-guests/forbidden").await;
+    let grants = Grants {
+        secrets: vec!["not-granted".into()],
+        ..Grants::none()
+    };
+    let deadline = Duration::from_millis(300);
+    let mut req = request(json!({}), vec![target("t", "127.0.0.1")], grants);
+    req.limits.deadline = deadline;
+    let report = host.run(&guest, req).await;
+    let message = fault(&report, FaultKind::Timeout);
+    assert_eq!(
+        message,
+        "run exceeded its deadline of 300 ms (waiting on a host call)"
+    );
+    let wall = report.stats.wall_time;
+    assert!(
+        wall >= deadline && wall < deadline + Duration::from_millis(200),
+        "{wall:?}"
+    );
+    assert_host_survives(&host).await;
 }
 
 #[tokio::test]

@@ -28,9 +28,13 @@ pub fn wasm(name: &str) -> Vec<u8> {
 }
 
 pub fn host() -> PluginHost {
+    host_with(HostConfig::default())
+}
+
+pub fn host_with(config: HostConfig) -> PluginHost {
     PluginHost::new(HostConfig {
         max_instances: 16,
-        ..HostConfig::default()
+        ..config
     })
     .expect("host builds")
 }
