@@ -28,6 +28,9 @@
 //! 1. **Hello.** The agent's first message is `Hello`: its version, the spool `epoch`, the
 //!    highest sequence it believes was acked, the plugin WIT versions it supports and its installed
 //!    plugins. The aggregator answers with an `Ack` of what it really holds for that epoch.
+//!    The aggregator may read the Hello before it answers the call itself, so a client queues
+//!    the Hello on its request stream *before* awaiting `AgentLinkClient::connect` (awaiting
+//!    first can deadlock; `tests/grpc.rs` shows the order).
 //! 2. **Batches and heartbeats.** The agent then sends `ResultBatch`es and periodic `Heartbeat`s,
 //!    and answers `ProbeRequest`s (`ProbeAnswer`), `PluginOffer`s and `ConfigUpdate`s
 //!    (`PluginStatus`), all interleaved on the same stream.

@@ -7,6 +7,7 @@
 mod sample;
 
 use std::pin::Pin;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
@@ -76,8 +77,17 @@ impl AgentLink for AckingAggregator {
     }
 }
 
+/// A bound on each test, so a protocol deadlock fails the test instead of hanging it.
+const TEST_TIMEOUT: Duration = Duration::from_secs(20);
+
 #[tokio::test]
 async fn client_sees_each_batch_acked_in_order() {
+    tokio::time::timeout(TEST_TIMEOUT, hello_then_three_acked_batches())
+        .await
+        .expect("exchange finished (no deadlock)");
+}
+
+async fn hello_then_three_acked_batches() {
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind loopback");
@@ -102,17 +112,18 @@ async fn client_sees_each_batch_acked_in_order() {
         .expect("connect to the listening server");
     let mut client = AgentLinkClient::new(channel);
 
+    // Hello goes on the request stream BEFORE awaiting the call: the aggregator reads Hello
+    // before it answers with response headers, so awaiting first would deadlock.
     let (to_server, outbound) = mpsc::channel(8);
+    to_server
+        .send(sample::agent_hello())
+        .await
+        .expect("queue hello");
     let mut inbound = client
         .connect(ReceiverStream::new(outbound))
         .await
         .expect("open Connect")
         .into_inner();
-
-    to_server
-        .send(sample::agent_hello())
-        .await
-        .expect("send hello");
     let hello = hello_rx.await.expect("server saw hello");
     assert_eq!(hello, sample::hello());
 
@@ -150,6 +161,12 @@ async fn client_sees_each_batch_acked_in_order() {
 
 #[tokio::test]
 async fn server_rejects_a_stream_that_does_not_start_with_hello() {
+    tokio::time::timeout(TEST_TIMEOUT, heartbeat_first_is_refused())
+        .await
+        .expect("exchange finished (no deadlock)");
+}
+
+async fn heartbeat_first_is_refused() {
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind loopback");
