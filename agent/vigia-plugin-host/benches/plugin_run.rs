@@ -162,7 +162,10 @@ fn summary(f: &Fixture) {
     println!("  full run (new store + instantiate + run, 2 host calls): {run:?} (goal <= 50 µs)");
     println!("  warm describe call:                                   {describe:?}");
     println!("  warm run call with 2 host calls:                      {warm:?}");
-    println!("  warm run call with {} host calls:                   {heavy:?}", EXTRA_CALLS + 2);
+    println!(
+        "  warm run call with {} host calls:                   {heavy:?}",
+        EXTRA_CALLS + 2
+    );
     println!(
         "  one host call (slope over {EXTRA_CALLS} extra calls):          {per_call:?} (goal <= 5 µs)"
     );
