@@ -11,7 +11,7 @@ use anyhow::{Result, bail};
 use crate::{cmd, plugins};
 
 /// Packages the test suite needs besides the plugin toolchain (which `plugins` installs itself).
-const TEST_PACKAGES: &[&str] = &["iproute2"];
+const TEST_PACKAGES: &[&str] = &["iproute2", "snmp", "snmpd"];
 
 #[derive(clap::Args)]
 pub(crate) struct Args {

@@ -19,6 +19,7 @@ pub(crate) mod tls;
 /// The backends shared by every run of a host.
 pub(crate) struct Services {
     pub(crate) icmp: icmp::IcmpClients,
+    pub(crate) snmp: snmp::SnmpClients,
     pub(crate) http: http::HttpClients,
     pub(crate) tls: tls::TlsConfigs,
     pub(crate) kv: Arc<dyn kv::KvStore>,
@@ -30,6 +31,7 @@ impl Services {
         let tls = tls::TlsConfigs::new(&config.extra_root_certs)?;
         Ok(Self {
             icmp: icmp::IcmpClients::default(),
+            snmp: snmp::SnmpClients::default(),
             http: http::HttpClients::new(&tls, config.http_body_max_bytes)?,
             tls,
             kv: config.kv.clone(),

@@ -12,61 +12,42 @@ use super::enums::{
 use super::{ConvertError, labels_from_proto, labels_to_proto, required};
 use crate::agent::v1 as pb;
 
+/// Both `From` impls between `domain::$name` and `pb::$name` when the two structs have the same
+/// fields, each moved across unchanged.
+///
+/// Both directions destructure without `..`, so a field added to either side, or missing from
+/// the list, is a compile error just as in the hand-written impls below.
+macro_rules! mirror {
+    ($name:ident { $($field:ident),+ $(,)? }) => {
+        impl From<domain::$name> for pb::$name {
+            fn from(value: domain::$name) -> Self {
+                let domain::$name { $($field),+ } = value;
+                Self { $($field),+ }
+            }
+        }
+
+        impl From<pb::$name> for domain::$name {
+            fn from(value: pb::$name) -> Self {
+                let pb::$name { $($field),+ } = value;
+                Self { $($field),+ }
+            }
+        }
+    };
+}
+
 // === Reachability ===
 
-impl From<domain::Reachability> for pb::Reachability {
-    fn from(value: domain::Reachability) -> Self {
-        let domain::Reachability {
-            address,
-            up,
-            sent,
-            received,
-            rtt_min_us,
-            rtt_avg_us,
-            rtt_max_us,
-            rtt_jitter_us,
-            detail,
-        } = value;
-        Self {
-            address,
-            up,
-            sent,
-            received,
-            rtt_min_us,
-            rtt_avg_us,
-            rtt_max_us,
-            rtt_jitter_us,
-            detail,
-        }
-    }
-}
-
-impl From<pb::Reachability> for domain::Reachability {
-    fn from(value: pb::Reachability) -> Self {
-        let pb::Reachability {
-            address,
-            up,
-            sent,
-            received,
-            rtt_min_us,
-            rtt_avg_us,
-            rtt_max_us,
-            rtt_jitter_us,
-            detail,
-        } = value;
-        Self {
-            address,
-            up,
-            sent,
-            received,
-            rtt_min_us,
-            rtt_avg_us,
-            rtt_max_us,
-            rtt_jitter_us,
-            detail,
-        }
-    }
-}
+mirror!(Reachability {
+    address,
+    up,
+    sent,
+    received,
+    rtt_min_us,
+    rtt_avg_us,
+    rtt_max_us,
+    rtt_jitter_us,
+    detail,
+});
 
 // === Metric ===
 
@@ -182,51 +163,15 @@ impl TryFrom<pb::InterfaceStatus> for domain::InterfaceStatus {
 
 // === PppoeSession ===
 
-impl From<domain::PppoeSession> for pb::PppoeSession {
-    fn from(value: domain::PppoeSession) -> Self {
-        let domain::PppoeSession {
-            login,
-            online,
-            address,
-            concentrator,
-            caller_id,
-            since_ms,
-            last_disconnect_reason,
-        } = value;
-        Self {
-            login,
-            online,
-            address,
-            concentrator,
-            caller_id,
-            since_ms,
-            last_disconnect_reason,
-        }
-    }
-}
-
-impl From<pb::PppoeSession> for domain::PppoeSession {
-    fn from(value: pb::PppoeSession) -> Self {
-        let pb::PppoeSession {
-            login,
-            online,
-            address,
-            concentrator,
-            caller_id,
-            since_ms,
-            last_disconnect_reason,
-        } = value;
-        Self {
-            login,
-            online,
-            address,
-            concentrator,
-            caller_id,
-            since_ms,
-            last_disconnect_reason,
-        }
-    }
-}
+mirror!(PppoeSession {
+    login,
+    online,
+    address,
+    concentrator,
+    caller_id,
+    since_ms,
+    last_disconnect_reason,
+});
 
 // === Onu ===
 

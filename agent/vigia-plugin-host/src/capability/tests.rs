@@ -475,7 +475,7 @@ async fn icmp_snmp_kv_and_secrets_are_denied_without_grants() {
 }
 
 #[tokio::test]
-async fn snmp_is_unavailable_once_granted() {
+async fn snmp_credentials_need_their_secret_granted_too() {
     let host = host_with(HostConfig::default());
     let mut store = store(
         &host,
@@ -495,12 +495,7 @@ async fn snmp_is_unavailable_once_granted() {
     let result = crate::bindings::vigia::plugin::snmp::Host::get(store.data_mut(), device, oids)
         .await
         .unwrap();
-    assert_eq!(
-        result,
-        Err(HostError::Unavailable(
-            "snmp is not available in this agent build".into()
-        ))
-    );
+    assert!(denied(result).contains("secret 'community' (snmp credentials)"));
 }
 
 #[tokio::test]

@@ -6,4 +6,5 @@ mod guests;
 mod load;
 mod netns;
 mod ping;
+mod snmp;
 mod support;
