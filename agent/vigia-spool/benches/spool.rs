@@ -3,13 +3,15 @@
 //!
 //! Run: `cargo bench -p vigia-spool --bench spool` (a plain `main`, not criterion: the figures
 //! are throughputs of many concurrent appenders, which criterion's per-iteration model does
-//! not express). `VIGIA_SPOOL_BENCH_RECORDS` changes the record count per scenario.
+//! not express). `VIGIA_SPOOL_BENCH_RECORDS` changes the record count per scenario and
+//! `VIGIA_SPOOL_BENCH_PAYLOADS` the payload sizes (comma-separated bytes, default `128,1024`:
+//! an encoded result of one small probe run, and a large one).
 
 use std::time::{Duration, Instant};
 
 use vigia_spool::{Durability, ReadLimits, SledSpool, Spool, SpoolOptions};
 
-const PAYLOAD: usize = 1024;
+const DEFAULT_PAYLOADS: &str = "128,1024";
 const GOAL_APPEND: f64 = 200_000.0;
 const GOAL_REPLAY: f64 = 100_000.0;
 
@@ -25,6 +27,14 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(200_000);
+    let payloads =
+        std::env::var("VIGIA_SPOOL_BENCH_PAYLOADS").unwrap_or_else(|_| DEFAULT_PAYLOADS.to_owned());
+    for payload_len in payloads.split(',').filter_map(|p| p.trim().parse().ok()) {
+        run_all(records, payload_len);
+    }
+}
+
+fn run_all(records: usize, payload_len: usize) {
     let group = |durability| SpoolOptions {
         durability,
         max_delay: Duration::from_millis(5),
@@ -77,7 +87,7 @@ fn main() {
         },
     ];
     println!(
-        "payload {PAYLOAD} bytes; durable records/s (goal {GOAL_APPEND:.0} with group commit)"
+        "payload {payload_len} bytes; durable records/s (goal {GOAL_APPEND:.0} with group commit)"
     );
     let mut replay_dir = None;
     for scenario in &scenarios {
@@ -87,7 +97,7 @@ fn main() {
             (_, 1) => records / 10,
             _ => records,
         };
-        let (dir, done, rate, commits) = append_run(scenario, count);
+        let (dir, done, rate, commits) = append_run(scenario, count, payload_len);
         println!(
             "  {:<62} {:>10.0} rec/s  ({} records, {} commits){}",
             scenario.name,
@@ -121,11 +131,15 @@ fn verdict(rate: f64, goal: f64) -> &'static str {
 }
 
 /// Returns the directory (kept for replay), records appended, durable records/s and commits.
-fn append_run(scenario: &Scenario, count: usize) -> (tempfile::TempDir, usize, f64, u64) {
+fn append_run(
+    scenario: &Scenario,
+    count: usize,
+    payload_len: usize,
+) -> (tempfile::TempDir, usize, f64, u64) {
     let dir = tempfile::tempdir().expect("tempdir");
     let (spool, _) = SledSpool::open(dir.path(), scenario.options.clone()).expect("open");
     let appends_per_thread = count / scenario.appenders / scenario.payloads_per_append;
-    let payload = vec![0x5Au8; PAYLOAD];
+    let payload = vec![0x5Au8; payload_len];
     let start = Instant::now();
     std::thread::scope(|scope| {
         for _ in 0..scenario.appenders {

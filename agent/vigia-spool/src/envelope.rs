@@ -21,11 +21,16 @@ pub struct Envelope {
 /// Encodes `payload` into a version-1 envelope.
 pub fn encode(appended_at_ms: u64, payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
+    encode_into(&mut out, appended_at_ms, payload);
+    out
+}
+
+/// Appends the version-1 envelope of `payload` to `out`.
+pub fn encode_into(out: &mut Vec<u8>, appended_at_ms: u64, payload: &[u8]) {
     out.extend_from_slice(&ENVELOPE_VERSION.to_be_bytes());
     out.extend_from_slice(&crc32c::crc32c(payload).to_be_bytes());
     out.extend_from_slice(&appended_at_ms.to_be_bytes());
     out.extend_from_slice(payload);
-    out
 }
 
 /// Decodes the envelope stored under sequence `seq`, checking version and checksum.

@@ -1,8 +1,9 @@
 //! `vigia-spool`: the agent's durable, bounded, content-agnostic queue of opaque records.
 //!
 //! The agent encodes each probe result batch (elsewhere) into bytes and [`Spool::append`]s them
-//! here; the uplink [`Spool::read_from`]s them for (re)sending and [`Spool::ack`]s what the
-//! aggregator confirmed as durably stored, which deletes it. Records carry sequence numbers that
+//! here; the uplink waits for new durable records with [`Spool::subscribe`], [`Spool::read_from`]s
+//! them for (re)sending and [`Spool::ack`]s / [`Spool::ack_each`]s what the aggregator confirmed
+//! as durably stored, which deletes it. Records carry sequence numbers that
 //! strictly increase within an [`epoch`](Spool::epoch); a new epoch starts whenever the spool is
 //! created fresh (first start, or after a corrupt spool was quarantined), so `(epoch, seq)`
 //! identifies a record for deduplication downstream.
@@ -15,6 +16,8 @@
 //! callers are group-committed: one flush + fsync covers every append that arrived within
 //! [`SpoolOptions::max_delay`] of the first (or until `max_batch_records`/`max_batch_bytes`).
 //! Reads only return records whose commit completed, so nothing unsynced is ever sent.
+//! A group's records are packed into a few [`segment`]s (one sled value each) because sled's
+//! per-key cost, not the disk, is what limits a key-per-record layout.
 //! Acks are not fsynced on their own (they ride along with the next commit or sled's background
 //! flush): after power loss an acked record may reappear and be resent, i.e. delivery is
 //! at-least-once.
@@ -41,12 +44,20 @@ pub mod envelope;
 mod error;
 mod fsync;
 mod options;
+pub mod segment;
 mod sled_spool;
 
 pub use appended::Appended;
 pub use error::{Result, SpoolError};
 pub use options::{Durability, SpoolOptions};
 pub use sled_spool::{OpenReport, QuarantinedSpool, SledSpool};
+
+/// sled's log segment size for spool directories. sled stores any value larger than a quarter of
+/// it as a separate file (which every commit would then have to fsync), so it bounds
+/// [`SpoolOptions::max_segment_bytes`]. It is fixed when a directory is created and sled refuses
+/// to open that directory with another value: tools that open a spool with sled directly must
+/// pass it.
+pub const SLED_SEGMENT_SIZE: usize = 2 * 1024 * 1024;
 
 /// One stored record, as read back for (re)sending.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,6 +108,11 @@ pub trait Spool: Send + Sync {
     /// Deletes every record with `seq <= up_to`; returns how many were deleted.
     fn ack(&self, up_to: u64) -> Result<u64>;
 
+    /// Deletes exactly the records with these sequence numbers (acks arrive out of order, since
+    /// live batches overtake the backlog); returns how many existed and were deleted. Unknown or
+    /// repeated numbers are skipped.
+    fn ack_each(&self, seqs: &[u64]) -> Result<u64>;
+
     /// Moves one record out of the queue into the quarantine area (kept for inspection).
     /// Returns false when no such record exists.
     fn quarantine(&self, seq: u64) -> Result<bool>;
@@ -107,6 +123,14 @@ pub trait Spool: Send + Sync {
     fn oldest_appended_at_ms(&self) -> Result<Option<u64>>;
 
     fn epoch(&self) -> u64;
+
+    /// The first sequence number that is not yet durable: [`read_from`](Spool::read_from) returns
+    /// only records below it, and the next append gets it (or a later one).
+    fn durable_next(&self) -> u64;
+
+    /// Watches [`durable_next`](Spool::durable_next): the value changes after every group commit,
+    /// so a reader can wait for new durable records instead of polling.
+    fn subscribe(&self) -> tokio::sync::watch::Receiver<u64>;
 
     fn counters(&self) -> Counters;
 }

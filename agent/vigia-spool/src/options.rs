@@ -24,6 +24,10 @@ pub struct SpoolOptions {
     /// ...or this long after the first waiting append arrived, whichever comes first.
     /// `Duration::ZERO` commits whatever is already queued without waiting.
     pub max_delay: Duration,
+    /// A group commit packs its records into segments of about this many bytes (one sled value
+    /// each; see [`segment`](crate::segment)). Keep it well below sled's blob threshold
+    /// (`SLED_SEGMENT_SIZE / 4`): larger values become one file each.
+    pub max_segment_bytes: usize,
     /// sled's page cache size.
     pub cache_capacity_bytes: u64,
     pub durability: Durability,
@@ -36,6 +40,7 @@ impl Default for SpoolOptions {
             max_batch_records: 4096,
             max_batch_bytes: 8 * 1024 * 1024,
             max_delay: Duration::from_millis(5),
+            max_segment_bytes: 64 * 1024,
             cache_capacity_bytes: 64 * 1024 * 1024,
             durability: Durability::FlushAndFsync,
         }

@@ -22,15 +22,22 @@ fn a_record_corrupted_behind_the_spools_back_is_a_checksum_error_and_can_be_quar
         .unwrap();
     drop(spool);
 
-    // Flip one payload byte of the middle record directly in sled.
+    // Flip the last payload byte of the middle record directly in sled: the three records
+    // share one segment, "second" ends 5 + 14 + 4 bytes ("third", its envelope header and its
+    // length prefix) before the end.
     {
-        let db = sled::open(&path).unwrap();
-        let records = db.open_tree("records").unwrap();
-        let key = seqs[1].to_be_bytes();
-        let mut value = records.get(key).unwrap().unwrap().to_vec();
-        let last = value.len() - 1;
-        value[last] ^= 0xff;
-        records.insert(key, value).unwrap();
+        let db = sled::Config::new()
+            .path(&path)
+            .segment_size(vigia_spool::SLED_SEGMENT_SIZE)
+            .open()
+            .unwrap();
+        let segments = db.open_tree("segments").unwrap();
+        let key = seqs[0].to_be_bytes();
+        let mut value = segments.get(key).unwrap().unwrap().to_vec();
+        let at = value.len() - (5 + 14 + 4) - 1;
+        assert_eq!(value[at], b'd');
+        value[at] ^= 0xff;
+        segments.insert(key, value).unwrap();
         db.flush().unwrap();
     }
 
@@ -96,7 +103,11 @@ fn unreadable_metadata_quarantines_the_directory() {
     let path = dir.path().join("spool");
     drop(common::open(&path, common::options()));
     {
-        let db = sled::open(&path).unwrap();
+        let db = sled::Config::new()
+            .path(&path)
+            .segment_size(vigia_spool::SLED_SEGMENT_SIZE)
+            .open()
+            .unwrap();
         db.open_tree("meta")
             .unwrap()
             .insert("epoch", &b"xy"[..])

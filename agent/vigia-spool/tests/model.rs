@@ -5,7 +5,7 @@ mod common;
 use std::collections::VecDeque;
 
 use proptest::prelude::*;
-use vigia_spool::{Depth, ReadLimits, SledSpool, Spool};
+use vigia_spool::{Depth, ReadLimits, SledSpool, Spool, SpoolOptions};
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -18,6 +18,11 @@ enum Op {
     Ack {
         back: u64,
     },
+    /// Acks these sequences (as distances back from the last one), out of order, possibly
+    /// repeated or already gone.
+    AckEach {
+        backs: Vec<u64>,
+    },
     /// Drop the spool with no close step and reopen the same directory.
     Reopen,
 }
@@ -28,6 +33,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0u64..12, 1usize..8, 0usize..200)
             .prop_map(|(back, max_records, max_bytes)| Op::ReadFrom { back, max_records, max_bytes }),
         2 => (0u64..12).prop_map(|back| Op::Ack { back }),
+        2 => prop::collection::vec(0u64..12, 0..5).prop_map(|backs| Op::AckEach { backs }),
         1 => Just(Op::Reopen),
     ]
 }
@@ -40,13 +46,18 @@ fn model_depth(model: &VecDeque<(u64, Vec<u8>)>) -> Depth {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
 
     #[test]
-    fn spool_matches_model(ops in prop::collection::vec(op(), 1..30)) {
+    fn spool_matches_model(
+        ops in prop::collection::vec(op(), 1..30),
+        // Small segments split one commit into several; large ones hold many commits' records.
+        max_segment_bytes in prop_oneof![Just(1usize), 16usize..120, Just(64 * 1024)],
+    ) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("spool");
-        let mut spool = common::open(&path, common::options());
+        let options = SpoolOptions { max_segment_bytes, ..common::options() };
+        let mut spool = common::open(&path, options.clone());
         let epoch = spool.epoch();
         let mut model: VecDeque<(u64, Vec<u8>)> = VecDeque::new();
         // Highest sequence ever handed out; 0 before the first append.
@@ -87,9 +98,16 @@ proptest! {
                     let deleted = spool.ack(up_to).unwrap();
                     prop_assert_eq!(deleted, (before - model.len()) as u64);
                 }
+                Op::AckEach { backs } => {
+                    let seqs: Vec<u64> = backs.iter().map(|b| last_seq.saturating_sub(*b)).collect();
+                    let before = model.len();
+                    model.retain(|(s, _)| !seqs.contains(s));
+                    let deleted = spool.ack_each(&seqs).unwrap();
+                    prop_assert_eq!(deleted, (before - model.len()) as u64);
+                }
                 Op::Reopen => {
                     drop(spool);
-                    spool = common::open(&path, common::options());
+                    spool = common::open(&path, options.clone());
                     prop_assert_eq!(spool.epoch(), epoch);
                     let all: Vec<_> = spool
                         .read_from(0, common::ALL)
@@ -101,6 +119,7 @@ proptest! {
                 }
             }
             prop_assert_eq!(spool.depth(), model_depth(&model));
+            prop_assert_eq!(spool.durable_next(), last_seq + 1);
             prop_assert_eq!(spool.oldest_appended_at_ms().unwrap().is_some(), !model.is_empty());
         }
     }

@@ -7,11 +7,12 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::oneshot;
 
-use super::{Shared, payload_len, seq_key};
-use crate::envelope;
+use super::index::{SegInfo, Tracked};
+use super::{Shared, seq_key};
 use crate::error::{Result, SpoolError};
 use crate::fsync;
 use crate::options::Durability;
+use crate::segment::SegmentWriter;
 
 /// One caller's append.
 pub(super) struct Request {
@@ -76,7 +77,8 @@ fn commit(shared: &Shared, next_seq: &mut u64, group: Vec<Request>) {
     }
 }
 
-/// Inserts each request's records (dropping the oldest to make room) and the new `next_seq`.
+/// Packs each request's records into segments (dropping the oldest records to make room) and
+/// stores them with the new `next_seq`.
 fn write(
     shared: &Shared,
     next_seq: &mut u64,
@@ -85,7 +87,8 @@ fn write(
 ) -> Result<()> {
     let now_ms = unix_ms();
     let max_bytes = shared.options.max_bytes;
-    let mut depth = shared.lock_depth();
+    let mut t = shared.lock();
+    let mut open = OpenSegment::new(*next_seq, shared.options.max_segment_bytes);
     let mut pending = group.into_iter();
     while let Some(Request { payloads, reply }) = pending.next() {
         let bytes: u64 = payloads.iter().map(|p| p.len() as u64).sum();
@@ -97,28 +100,18 @@ fn write(
         accepted.push((reply, Vec::with_capacity(payloads.len())));
         let seqs = &mut accepted.last_mut().expect("just pushed").1;
         let result = (|| {
-            while depth.bytes + bytes > max_bytes {
-                let Some((_, old)) = shared
-                    .records
-                    .pop_min()
-                    .map_err(shared.sled_err("drop oldest"))?
-                else {
-                    break;
-                };
-                depth.records -= 1;
-                depth.bytes -= payload_len(&old);
-                shared.dropped_oldest.fetch_add(1, Ordering::Relaxed);
+            if t.depth.bytes + open.payload_bytes + bytes > max_bytes {
+                open.store(shared, &mut t)?;
+                let dropped = shared.drop_oldest_for(&mut t, bytes)?;
+                shared.dropped_oldest.fetch_add(dropped, Ordering::Relaxed);
             }
             for payload in payloads {
-                let seq = *next_seq;
-                shared
-                    .records
-                    .insert(seq_key(seq), envelope::encode(now_ms, &payload))
-                    .map_err(shared.sled_err("insert"))?;
+                if open.is_full() {
+                    open.store(shared, &mut t)?;
+                }
+                open.push(now_ms, &payload);
+                seqs.push(*next_seq);
                 *next_seq += 1;
-                depth.records += 1;
-                depth.bytes += payload.len() as u64;
-                seqs.push(seq);
             }
             Ok(())
         })();
@@ -128,12 +121,66 @@ fn write(
             return Err(error);
         }
     }
-    drop(depth);
+    open.store(shared, &mut t)?;
+    drop(t);
     shared
         .meta
         .insert("next_seq", &next_seq.to_be_bytes())
         .map_err(shared.sled_err("meta insert"))?;
     Ok(())
+}
+
+/// The segment being filled.
+struct OpenSegment {
+    first: u64,
+    max_bytes: usize,
+    writer: SegmentWriter,
+    payload_bytes: u64,
+}
+
+impl OpenSegment {
+    fn new(first: u64, max_bytes: usize) -> Self {
+        Self {
+            first,
+            max_bytes,
+            writer: SegmentWriter::with_capacity(max_bytes.min(1 << 20)),
+            payload_bytes: 0,
+        }
+    }
+
+    fn is_full(&self) -> bool {
+        !self.writer.is_empty() && self.writer.len() >= self.max_bytes
+    }
+
+    fn push(&mut self, appended_at_ms: u64, payload: &[u8]) {
+        self.writer.push(appended_at_ms, payload);
+        self.payload_bytes += payload.len() as u64;
+    }
+
+    /// Stores the segment (if it holds records) and starts the next one.
+    fn store(&mut self, shared: &Shared, t: &mut Tracked) -> Result<()> {
+        if self.writer.is_empty() {
+            return Ok(());
+        }
+        let count = self.writer.count();
+        let next = Self::new(self.first + u64::from(count), self.max_bytes);
+        let done = std::mem::replace(self, next);
+        shared
+            .segments
+            .insert(seq_key(done.first), done.writer.finish())
+            .map_err(shared.sled_err("insert"))?;
+        t.index.segs.insert(
+            done.first,
+            SegInfo {
+                count,
+                live: count,
+                live_bytes: done.payload_bytes,
+            },
+        );
+        t.depth.records += u64::from(count);
+        t.depth.bytes += done.payload_bytes;
+        Ok(())
+    }
 }
 
 /// Makes everything written so far durable.

@@ -8,14 +8,19 @@ use std::sync::Mutex;
 use std::sync::atomic::AtomicU64;
 
 use super::committer::unix_ms;
-use super::{META_TREE, QUARANTINE_TREE, RECORDS_TREE, Shared, SledSpool, key_seq, payload_len};
-use crate::Depth;
+use super::index::{Index, SegInfo, Tracked};
+use super::{
+    DurableMark, META_TREE, QUARANTINE_TREE, REMOVED_TREE, SEGMENTS_TREE, Shared, SledSpool,
+    key_seq, seq_key,
+};
 use crate::error::{Result, SpoolError};
 use crate::fsync;
 use crate::options::SpoolOptions;
+use crate::segment::{self, RawRecords};
 
 /// Version of our layout inside sled (trees and meta keys), independent of the envelope version.
-const FORMAT: u16 = 1;
+/// Format 1 (one key per record) was never released.
+const FORMAT: u16 = 2;
 
 /// What happened while opening.
 #[derive(Debug)]
@@ -85,6 +90,7 @@ fn try_open(dir: &Path, options: SpoolOptions) -> Result<(SledSpool, OpenReport)
     })?;
     let config = sled::Config::new()
         .path(dir)
+        .segment_size(crate::SLED_SEGMENT_SIZE)
         .cache_capacity(options.cache_capacity_bytes);
     // sled 0.34 can panic on some corrupt inputs instead of returning an error.
     let db = catch_unwind(AssertUnwindSafe(|| config.open()))
@@ -103,9 +109,12 @@ fn try_open(dir: &Path, options: SpoolOptions) -> Result<(SledSpool, OpenReport)
             source,
         }
     };
-    let records = db
-        .open_tree(RECORDS_TREE)
-        .map_err(sled_err("open records"))?;
+    let segments = db
+        .open_tree(SEGMENTS_TREE)
+        .map_err(sled_err("open segments"))?;
+    let removed = db
+        .open_tree(REMOVED_TREE)
+        .map_err(sled_err("open removed"))?;
     let meta = db.open_tree(META_TREE).map_err(sled_err("open meta"))?;
     let quarantine = db
         .open_tree(QUARANTINE_TREE)
@@ -115,7 +124,7 @@ fn try_open(dir: &Path, options: SpoolOptions) -> Result<(SledSpool, OpenReport)
         path: dir.to_path_buf(),
         reason,
     };
-    let created = meta.is_empty() && records.is_empty();
+    let created = meta.is_empty() && segments.is_empty();
     let (epoch, stored_next) = if created {
         if existed {
             return Err(bad_meta("sled files exist but hold no spool metadata"));
@@ -155,34 +164,115 @@ fn try_open(dir: &Path, options: SpoolOptions) -> Result<(SledSpool, OpenReport)
         (u64_of("epoch")?, u64_of("next_seq")?)
     };
 
-    // Recompute depth; also guards against a next_seq older than the records (defence in depth).
-    let mut depth = Depth::default();
-    let mut last_seq = 0;
-    for item in records.iter() {
-        let (key, value) = item.map_err(sled_err("scan"))?;
-        last_seq = key_seq(&key).ok_or_else(|| bad_meta("record key malformed"))?;
-        depth.records += 1;
-        depth.bytes += payload_len(&value);
-    }
-    let next_seq = stored_next.max(last_seq + 1);
+    let index = rebuild_index(&segments, &removed, stored_next, dir)?;
+    let next_seq = index
+        .segs
+        .last_key_value()
+        .map_or(stored_next, |(first, info)| {
+            stored_next.max(first + u64::from(info.count))
+        });
+    let tracked = Tracked::new(index);
+    let recovered = tracked.depth.records;
 
     let shared = Shared {
         dir: dir.to_path_buf(),
         options,
         epoch,
         db,
-        records,
+        segments,
+        removed,
         meta,
         quarantine,
-        depth: Mutex::new(depth),
-        durable_next: AtomicU64::new(next_seq),
+        tracked: Mutex::new(tracked),
+        durable_next: DurableMark::new(next_seq),
         dropped_oldest: AtomicU64::new(0),
         commits: AtomicU64::new(0),
     };
     let report = OpenReport {
         created,
         quarantined: None,
-        recovered: depth.records,
+        recovered,
     };
     Ok((SledSpool::from_shared(shared, next_seq)?, report))
+}
+
+/// Rebuilds the in-memory index from the `segments` and `removed` trees. A segment whose header
+/// is damaged is taken to cover the sequences up to the next segment; its records then fail to
+/// read and are quarantined one by one by the reader. Markers that match no segment (left by a
+/// crash between deleting a segment and its markers) are deleted.
+fn rebuild_index(
+    segments: &sled::Tree,
+    removed: &sled::Tree,
+    stored_next: u64,
+    dir: &Path,
+) -> Result<Index> {
+    let sled_err = |operation| {
+        let path = dir.to_path_buf();
+        move |source| SpoolError::Sled {
+            operation,
+            path: path.clone(),
+            source,
+        }
+    };
+    let bad_key = || SpoolError::Metadata {
+        path: dir.to_path_buf(),
+        reason: "segment or marker key malformed",
+    };
+    let mut firsts = Vec::new();
+    for key in segments.iter().keys() {
+        let key = key.map_err(sled_err("scan"))?;
+        firsts.push(key_seq(&key).ok_or_else(bad_key)?);
+    }
+    let mut index = Index::default();
+    for key in removed.iter().keys() {
+        let key = key.map_err(sled_err("scan"))?;
+        index.removed.insert(key_seq(&key).ok_or_else(bad_key)?);
+    }
+    for (i, &first) in firsts.iter().enumerate() {
+        let limit = firsts.get(i + 1).copied().unwrap_or(u64::MAX);
+        let Some(value) = segments.get(seq_key(first)).map_err(sled_err("scan"))? else {
+            continue;
+        };
+        let gap = limit.saturating_sub(first);
+        let count = match segment::count(first, &value) {
+            Ok(count) if u64::from(count) <= gap => count,
+            _ => {
+                u32::try_from(gap.min(stored_next.saturating_sub(first)).max(1)).unwrap_or(u32::MAX)
+            }
+        };
+        let end = first + u64::from(count);
+        let mut info = SegInfo {
+            count,
+            live: 0,
+            live_bytes: 0,
+        };
+        for (seq, raw) in RawRecords::new(first, &value).map_while(Result::ok) {
+            if !index.removed.contains(&seq) {
+                info.live_bytes += segment::payload_len(raw);
+            }
+        }
+        info.live = (first..end)
+            .filter(|seq| !index.removed.contains(seq))
+            .count() as u32;
+        if info.live == 0 {
+            segments
+                .remove(seq_key(first))
+                .map_err(sled_err("segment remove"))?;
+            continue;
+        }
+        index.segs.insert(first, info);
+    }
+    let stale: Vec<u64> = index
+        .removed
+        .iter()
+        .copied()
+        .filter(|seq| index.segment_of(*seq).is_none())
+        .collect();
+    for seq in stale {
+        index.removed.remove(&seq);
+        removed
+            .remove(seq_key(seq))
+            .map_err(sled_err("marker remove"))?;
+    }
+    Ok(index)
 }
