@@ -7,15 +7,19 @@
 //! Implemented pairs: [`Observation`](vigia_core::Observation) (and the record of every kind),
 //! [`EntityRef`](vigia_core::EntityRef), [`PluginError`](vigia_core::PluginError), plus
 //! `From<ErrorClass>` and `Vec<Observation>` to and from [`ObservationList`](pb::ObservationList)
-//! (via [`observations_from_proto`]).
+//! (via [`observations_from_proto`]); [`RunResult`](vigia_core::run::RunResult),
+//! [`PluginRef`](vigia_core::run::PluginRef) and [`FaultKind`](vigia_core::run::FaultKind), and a
+//! list of runs via [`run_results_from_proto`].
 
 mod enums;
 mod observation;
 mod records;
+mod run;
 
 use crate::agent::v1 as pb;
 
 pub use observation::observations_from_proto;
+pub use run::run_results_from_proto;
 
 /// Why a protobuf message cannot become a domain value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -43,13 +47,29 @@ pub enum ConvertError {
         #[source]
         source: Box<ConvertError>,
     },
+    /// A bytes field has the wrong length (e.g. a SHA-256 that is not 32 bytes).
+    #[error("{field} must be {expected} bytes, got {actual}")]
+    InvalidLength {
+        field: &'static str,
+        expected: usize,
+        actual: usize,
+    },
+    /// A run of a list is invalid; the source says how.
+    #[error("invalid run result at index {index}")]
+    RunResult {
+        index: usize,
+        #[source]
+        source: Box<ConvertError>,
+    },
 }
 
 impl ConvertError {
     /// The innermost error, past any `Nested` or `Observation` context.
     pub fn root(&self) -> &ConvertError {
         match self {
-            Self::Nested { source, .. } | Self::Observation { source, .. } => source.root(),
+            Self::Nested { source, .. }
+            | Self::Observation { source, .. }
+            | Self::RunResult { source, .. } => source.root(),
             other => other,
         }
     }

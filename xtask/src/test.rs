@@ -11,7 +11,7 @@ use anyhow::{Result, bail};
 use crate::{cmd, plugins};
 
 /// Packages the test suite needs besides the plugin toolchain (which `plugins` installs itself).
-const TEST_PACKAGES: &[&str] = &["iproute2", "snmp", "snmpd"];
+const TEST_PACKAGES: &[&str] = &["iproute2", "snmp", "snmpd", "nftables", "curl", "fping"];
 
 #[derive(clap::Args)]
 pub(crate) struct Args {
@@ -28,6 +28,8 @@ pub(crate) fn run(root: &Path, args: &Args) -> Result<()> {
         lint(root)?;
     }
     plugins::test_native(root)?;
+    // The end-to-end tests (e2e/) start the agent and aggregator binaries.
+    cmd::run(root, "cargo", &["build", "--workspace", "--bins"])?;
     cmd::run(
         root,
         "cargo",

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use vigia_plugin_host::{Plugin, PluginHost};
+use vigia_uplink::TlsIdentity;
 
 use crate::config::{Config, ConfigError};
 use crate::{EX_USAGE, host};
@@ -81,6 +82,14 @@ pub(crate) async fn load_checked(path: &Path) -> Result<Loaded, Vec<ConfigError>
                 ),
             });
         }
+    }
+    if let Some(uplink) = &config.link.uplink
+        && let Err(error) = TlsIdentity::from_files(&uplink.ca, &uplink.cert, &uplink.key)
+    {
+        errors.push(ConfigError {
+            location: uplink.location.clone(),
+            message: format!("uplink TLS: {:#}", anyhow::Error::from(error)),
+        });
     }
     if errors.is_empty() {
         Ok(Loaded {

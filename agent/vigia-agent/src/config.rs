@@ -1,75 +1,32 @@
 //! The agent's TOML config: parsed into `RawConfig` (serde, spans kept), then resolved into `Config`
-//! with every value checked. Errors point at the file and line.
+//! with every value checked. Errors point at the file and line: of the `[agent]`, `[budget.*]` or
+//! `[[probe]]` table, of the target in a list, or of the line in a `targets_file`.
 
-use std::collections::HashSet;
+mod link;
+mod probe;
+mod raw;
+mod targets;
+
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Deserialize;
 use toml::Spanned;
+use vigia_plugin_host::{Budget, MAX_BUDGET_CALLS};
 
-/// Defaults for a probe's limits, chosen for small tower hosts.
-const DEFAULT_TIMEOUT_MS: u64 = 10_000;
-const DEFAULT_MEMORY_MEGABYTES: u64 = 64;
-const DEFAULT_MAX_OUTPUT_KILOBYTES: u64 = 4096;
+use crate::scheduler::{BreakerPolicy, Concurrency};
+use raw::{RawAgent, RawBudget, RawConfig};
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawConfig {
-    agent: RawAgent,
-    #[serde(default)]
-    probe: Vec<Spanned<RawProbe>>,
-}
+pub(crate) use link::{Link, SpoolConfig, UplinkSettings};
+pub(crate) use raw::RawGrants;
+pub(crate) use targets::TargetSpec;
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawAgent {
-    id: String,
-    /// Folder holding `<plugin>.wasm`; relative paths are relative to the config file.
-    plugin_dir: PathBuf,
-    secrets_file: Option<PathBuf>,
-    state_dir: Option<PathBuf>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawProbe {
-    name: String,
-    plugin: String,
-    interval_secs: u64,
-    timeout_ms: Option<u64>,
-    memory_megabytes: Option<u64>,
-    max_output_kilobytes: Option<u64>,
-    targets: Vec<String>,
-    #[serde(default)]
-    grants: RawGrants,
-    #[serde(default = "empty_object")]
-    config: toml::Value,
-}
-
-fn empty_object() -> toml::Value {
-    toml::Value::Table(toml::Table::new())
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawGrants {
-    #[serde(default)]
-    pub(crate) icmp: bool,
-    #[serde(default)]
-    pub(crate) snmp: bool,
-    #[serde(default)]
-    pub(crate) http_hosts: Vec<String>,
-    #[serde(default)]
-    pub(crate) tcp: Vec<String>,
-    #[serde(default)]
-    pub(crate) kv: bool,
-    #[serde(default)]
-    pub(crate) secrets: Vec<String>,
-    #[serde(default)]
-    pub(crate) tls_skip_verify: bool,
-}
+/// Seconds a run in progress may take to finish once the agent is asked to stop.
+const DEFAULT_SHUTDOWN_GRACE_SECS: u64 = 10;
+/// Most plugin runs in flight at once: the host reserves an instance slot (address space up to
+/// the memory ceiling) for each.
+const MAX_CONCURRENT_RUNS: u32 = 1024;
 
 /// The resolved agent config: every path absolute, every value checked.
 #[derive(Debug)]
@@ -78,7 +35,14 @@ pub(crate) struct Config {
     pub(crate) plugin_dir: PathBuf,
     pub(crate) secrets_file: Option<PathBuf>,
     pub(crate) state_dir: Option<PathBuf>,
+    /// How long runs in progress may take to finish after a stop is asked.
+    pub(crate) shutdown_grace: Duration,
+    pub(crate) concurrency: Concurrency,
+    /// Call budgets by name, handed to the plugin host.
+    pub(crate) budgets: BTreeMap<String, Budget>,
     pub(crate) probes: Vec<Probe>,
+    /// Spool, uplink and metrics endpoint.
+    pub(crate) link: Link,
 }
 
 /// One configured probe: a plugin run on an interval over a set of targets.
@@ -87,7 +51,15 @@ pub(crate) struct Probe {
     pub(crate) name: String,
     pub(crate) plugin: String,
     pub(crate) interval: Duration,
+    /// Deadline of one plugin run; shorter than the interval.
     pub(crate) timeout: Duration,
+    /// Fraction of the interval by which each start may move, 0..=0.5.
+    pub(crate) jitter: f64,
+    /// Consecutive failed runs before a target is reported down.
+    pub(crate) offline_after: u32,
+    pub(crate) breaker: BreakerPolicy,
+    /// Most targets in one plugin run.
+    pub(crate) batch_size: usize,
     pub(crate) memory_bytes: u64,
     pub(crate) max_output_bytes: u64,
     pub(crate) targets: Vec<TargetSpec>,
@@ -97,33 +69,8 @@ pub(crate) struct Probe {
     pub(crate) location: Location,
 }
 
-/// A target as written in the config: `address` or `id=address`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct TargetSpec {
-    pub(crate) id: String,
-    pub(crate) address: String,
-}
-
-impl TargetSpec {
-    /// Parses `address` or `id=address`.
-    pub(crate) fn parse(text: &str) -> Result<Self, String> {
-        let text = text.trim();
-        let (id, address) = match text.split_once('=') {
-            Some((id, address)) => (id.trim(), address.trim()),
-            None => (text, text),
-        };
-        if id.is_empty() || address.is_empty() {
-            return Err(format!("target `{text}` must be `address` or `id=address`"));
-        }
-        Ok(Self {
-            id: id.to_owned(),
-            address: address.to_owned(),
-        })
-    }
-}
-
 /// A place in a config file.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Location {
     pub(crate) file: PathBuf,
     pub(crate) line: usize,
@@ -150,33 +97,54 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// Turns byte offsets of one file into locations.
+struct Lines<'a> {
+    text: &'a str,
+    path: &'a Path,
+}
+
+impl Lines<'_> {
+    fn at_line(&self, line: usize) -> Location {
+        Location {
+            file: self.path.to_path_buf(),
+            line,
+        }
+    }
+
+    fn at(&self, offset: usize) -> Location {
+        let line = self.text[..offset.min(self.text.len())]
+            .matches('\n')
+            .count()
+            + 1;
+        self.at_line(line)
+    }
+}
+
 impl Config {
     /// Reads and resolves a config file. Returns every problem found, not only the first.
     pub(crate) fn load(path: &Path) -> Result<Self, Vec<ConfigError>> {
-        let at = |line| Location {
-            file: path.to_path_buf(),
-            line,
-        };
         let text = std::fs::read_to_string(path).map_err(|error| {
             vec![ConfigError {
-                location: at(0),
+                location: Location {
+                    file: path.to_path_buf(),
+                    line: 0,
+                },
                 message: format!("cannot read config: {error}"),
             }]
         })?;
         Self::parse(&text, path)
     }
 
-    /// Parses config text; `path` is used for messages and to resolve relative paths.
+    /// Parses config text; `path` is used for messages and to resolve relative paths (of
+    /// plugin_dir, secrets_file, state_dir and every probe's targets_file).
     pub(crate) fn parse(text: &str, path: &Path) -> Result<Self, Vec<ConfigError>> {
-        let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
-        let at = |line| Location {
-            file: path.to_path_buf(),
-            line,
-        };
+        let lines = Lines { text, path };
         let raw: RawConfig = toml::from_str(text).map_err(|error| {
-            let line = error.span().map_or(0, |span| line_of(span.start));
+            let location = error
+                .span()
+                .map_or(lines.at_line(0), |span| lines.at(span.start));
             vec![ConfigError {
-                location: at(line),
+                location,
                 message: error.message().to_owned(),
             }]
         })?;
@@ -184,105 +152,128 @@ impl Config {
         let resolve = |p: PathBuf| if p.is_absolute() { p } else { base.join(p) };
 
         let mut errors = Vec::new();
-        if raw.agent.id.trim().is_empty() {
-            errors.push(ConfigError {
-                location: at(1),
-                message: "agent.id must not be empty".into(),
-            });
-        }
+        let agent_at = lines.at(raw.agent.span().start);
+        let agent = raw.agent.into_inner();
+        let concurrency = resolve_agent(&agent, &lines, &agent_at, &mut errors);
+        let budgets = resolve_budgets(raw.budget, &lines, &mut errors);
+        let state_dir = agent.state_dir.clone().map(resolve);
+        let link = link::resolve(
+            link::RawLink {
+                spool: raw.spool,
+                uplink: raw.uplink,
+                metrics: raw.metrics,
+            },
+            state_dir.as_deref(),
+            base,
+            &lines,
+            &mut errors,
+        );
         let mut names = HashSet::new();
         let mut probes = Vec::new();
         for spanned in raw.probe {
-            let location = at(line_of(spanned.span().start));
-            let raw = spanned.into_inner();
-            match resolve_probe(raw, &location, &mut names) {
+            let location = lines.at(spanned.span().start);
+            let context = probe::Context {
+                lines: &lines,
+                base,
+                budgets: &budgets,
+            };
+            match probe::resolve(spanned.into_inner(), location, &context, &mut names) {
                 Ok(probe) => probes.push(probe),
-                Err(message) => errors.push(ConfigError { location, message }),
+                Err(mut found) => errors.append(&mut found),
             }
         }
         if !errors.is_empty() {
             return Err(errors);
         }
         Ok(Config {
-            agent_id: raw.agent.id,
-            plugin_dir: resolve(raw.agent.plugin_dir),
-            secrets_file: raw.agent.secrets_file.map(resolve),
-            state_dir: raw.agent.state_dir.map(resolve),
+            agent_id: agent.id,
+            plugin_dir: resolve(agent.plugin_dir),
+            secrets_file: agent.secrets_file.map(resolve),
+            state_dir,
+            shutdown_grace: Duration::from_secs(
+                agent
+                    .shutdown_grace_secs
+                    .unwrap_or(DEFAULT_SHUTDOWN_GRACE_SECS),
+            ),
+            concurrency,
+            budgets,
             probes,
+            link,
         })
     }
 }
 
-fn resolve_probe(
-    raw: RawProbe,
-    location: &Location,
-    names: &mut HashSet<String>,
-) -> Result<Probe, String> {
-    let name = raw.name.trim().to_owned();
-    if name.is_empty() {
-        return Err("probe name must not be empty".into());
+fn resolve_agent(
+    agent: &RawAgent,
+    lines: &Lines<'_>,
+    agent_at: &Location,
+    errors: &mut Vec<ConfigError>,
+) -> Concurrency {
+    if agent.id.trim().is_empty() {
+        errors.push(ConfigError {
+            location: agent_at.clone(),
+            message: "agent.id must not be empty".into(),
+        });
     }
-    if !names.insert(name.clone()) {
-        return Err(format!("probe `{name}` is defined twice"));
+    let defaults = Concurrency::default();
+    let Some(raw) = &agent.concurrency else {
+        return defaults;
+    };
+    let at = lines.at(raw.span().start);
+    let raw = raw.get_ref();
+    let mut limit = |key: &str, value: Option<u32>, default: u32| match value {
+        Some(n) if !(1..=MAX_CONCURRENT_RUNS).contains(&n) => {
+            errors.push(ConfigError {
+                location: at.clone(),
+                message: format!(
+                    "agent.concurrency.{key} must be 1..={MAX_CONCURRENT_RUNS}, got {n}"
+                ),
+            });
+            default
+        }
+        Some(n) => n,
+        None => default,
+    };
+    Concurrency {
+        overall: limit("overall", raw.overall, defaults.overall),
+        icmp: limit("icmp", raw.icmp, defaults.icmp),
+        snmp: limit("snmp", raw.snmp, defaults.snmp),
+        http: limit("http", raw.http, defaults.http),
+        tcp: limit("tcp", raw.tcp, defaults.tcp),
     }
-    if raw.plugin.is_empty()
-        || !raw
-            .plugin
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-    {
-        return Err(format!(
-            "probe `{name}`: plugin `{}` must be a plugin id ([a-z0-9-])",
-            raw.plugin
-        ));
+}
+
+fn resolve_budgets(
+    raw: BTreeMap<String, Spanned<RawBudget>>,
+    lines: &Lines<'_>,
+    errors: &mut Vec<ConfigError>,
+) -> BTreeMap<String, Budget> {
+    let mut budgets = BTreeMap::new();
+    for (name, spanned) in raw {
+        let location = lines.at(spanned.span().start);
+        let RawBudget { calls, per_secs } = spanned.into_inner();
+        let mut fail = |message: String| {
+            errors.push(ConfigError {
+                location: location.clone(),
+                message: format!("budget `{name}`: {message}"),
+            });
+        };
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        {
+            fail("a budget name is [a-z0-9_-]".into());
+        } else if !(1..=MAX_BUDGET_CALLS).contains(&calls) {
+            fail(format!("calls must be 1..={MAX_BUDGET_CALLS}, got {calls}"));
+        } else if per_secs == 0 {
+            fail("per_secs must be at least 1".into());
+        } else {
+            let per = Duration::from_secs(per_secs);
+            budgets.insert(name, Budget { calls, per });
+        }
     }
-    if raw.interval_secs == 0 {
-        return Err(format!("probe `{name}`: interval_secs must be at least 1"));
-    }
-    let timeout_ms = raw
-        .timeout_ms
-        .unwrap_or(DEFAULT_TIMEOUT_MS.min(raw.interval_secs * 1000));
-    if timeout_ms == 0 || timeout_ms > raw.interval_secs * 1000 {
-        return Err(format!(
-            "probe `{name}`: timeout_ms ({timeout_ms}) must be between 1 and interval_secs * 1000 ({})",
-            raw.interval_secs * 1000
-        ));
-    }
-    if raw.targets.is_empty() {
-        return Err(format!(
-            "probe `{name}`: targets must list at least one target"
-        ));
-    }
-    let targets = raw
-        .targets
-        .iter()
-        .map(|t| TargetSpec::parse(t))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("probe `{name}`: {e}"))?;
-    let mut ids = HashSet::new();
-    if let Some(dup) = targets.iter().find(|t| !ids.insert(t.id.clone())) {
-        return Err(format!(
-            "probe `{name}`: target id `{}` appears twice",
-            dup.id
-        ));
-    }
-    let config =
-        serde_json::to_value(&raw.config).map_err(|e| format!("probe `{name}`: config: {e}"))?;
-    Ok(Probe {
-        name,
-        plugin: raw.plugin,
-        interval: Duration::from_secs(raw.interval_secs),
-        timeout: Duration::from_millis(timeout_ms),
-        memory_bytes: raw.memory_megabytes.unwrap_or(DEFAULT_MEMORY_MEGABYTES) * 1024 * 1024,
-        max_output_bytes: raw
-            .max_output_kilobytes
-            .unwrap_or(DEFAULT_MAX_OUTPUT_KILOBYTES)
-            * 1024,
-        targets,
-        grants: raw.grants,
-        config,
-        location: location.clone(),
-    })
+    budgets
 }
 
 #[cfg(test)]

@@ -4,14 +4,21 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use vigia_plugin_host::{Grants, HostConfig, Limits, Plugin, PluginHost, RunRequest, Target};
+use vigia_plugin_host::{Grants, HostConfig, Limits, Plugin, PluginHost, Target};
 
 use crate::config::{Config, Probe, RawGrants, TargetSpec};
+use crate::scheduler::{PluginIdentity, PluginRunner, ProbeSpec};
 
-/// Creates the plugin host with the secrets and state the config names.
+/// Instances kept for `describe` calls besides the runs the concurrency limit allows.
+const SPARE_INSTANCES: u32 = 16;
+
+/// Creates the plugin host with the secrets, state and call budgets the config names, and an
+/// instance pool sized to the concurrency limit.
 pub(crate) fn build(config: Option<&Config>) -> Result<PluginHost> {
     let mut host_config = HostConfig::default();
     if let Some(config) = config {
+        host_config.max_instances = config.concurrency.overall.saturating_add(SPARE_INSTANCES);
+        host_config.budgets = config.budgets.clone();
         if let Some(path) = &config.secrets_file {
             let secrets = vigia_plugin_host::FileSecrets::load(path)
                 .with_context(|| format!("cannot load secrets from {}", path.display()))?;
@@ -52,6 +59,7 @@ pub(crate) fn grants(raw: &RawGrants) -> Grants {
         kv: raw.kv,
         secrets: raw.secrets.clone(),
         tls_skip_verify: raw.tls_skip_verify,
+        budget: raw.budget_name().map(str::to_owned),
     }
 }
 
@@ -66,16 +74,25 @@ pub(crate) fn targets(specs: &[TargetSpec]) -> Vec<Target> {
         .collect()
 }
 
-pub(crate) fn request(probe: &Probe) -> RunRequest {
+/// The scheduler's view of a configured probe, running `plugin` on `host`.
+pub(crate) fn probe_spec(probe: &Probe, host: &PluginHost, plugin: &Plugin) -> ProbeSpec {
     let limits = Limits {
         deadline: probe.timeout,
         memory_bytes: probe.memory_bytes,
         max_output_bytes: probe.max_output_bytes,
         ..Limits::default()
     };
-    RunRequest {
-        config: probe.config.clone(),
+    ProbeSpec {
+        name: probe.name.clone(),
+        plugin: PluginIdentity::from(plugin.info()),
+        runner: Arc::new(PluginRunner::new(host.clone(), plugin.clone())),
+        interval: probe.interval,
+        jitter: probe.jitter,
+        offline_after: probe.offline_after,
+        breaker: probe.breaker,
+        batch_size: probe.batch_size,
         targets: targets(&probe.targets),
+        config: probe.config.clone(),
         grants: grants(&probe.grants),
         limits,
     }

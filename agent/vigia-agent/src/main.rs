@@ -1,17 +1,28 @@
 //! `vigia-agent`: runs probe plugins on a tower/POP host.
 //!
-//! This binary is thin wiring: the CLI, config loading and resolution, and the probe loop. Plugins
-//! run inside `vigia-plugin-host` (the only crate that sees wasmtime), which enforces their grants
-//! and limits. Today results are printed as JSON lines; the durable spool and the mTLS uplink to the
-//! aggregator arrive with the agent data path.
+//! The CLI, config loading and resolution (`config`: every error with file and line, checked
+//! completely by `check-config` before anything starts), and the probe scheduler (`scheduler`:
+//! jittered intervals without overlapping rounds, batches of targets under per-capability
+//! concurrency limits, offline confirmation, per-target circuit breakers, graceful shutdown).
+//! Plugins run inside `vigia-plugin-host` (the only crate that sees wasmtime), which enforces
+//! their grants, limits and the vendor call budgets (`[budget.<name>]`) shared across runs.
+//!
+//! `vigia-agent run` prints each finished run as a JSON line on stdout; the durable spool and the
+//! mTLS uplink take the scheduler's `RunSink` next. It does NOT persist scheduler state (breakers
+//! and confirmations start fresh on restart) nor call budgets (a restart starts them full).
 //!
 //! Exit codes: 0 success, 1 a plugin run failed or faulted, 64 (`EX_USAGE`) bad config or arguments.
 
 mod check;
 mod config;
+mod health;
 mod host;
+mod link;
+mod metrics;
 mod plugin_cmd;
-mod runner;
+mod run_cmd;
+mod scheduler;
+mod spool_sink;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -71,7 +82,7 @@ fn main() -> ExitCode {
     runtime.block_on(async move {
         match cli.command {
             Command::Plugin { command } => plugin_cmd::run(command).await,
-            Command::Run { config, rounds } => runner::run(&config, rounds).await,
+            Command::Run { config, rounds } => run_cmd::run(&config, rounds).await,
             Command::CheckConfig { config } => check::run(&config).await,
         }
     })

@@ -167,7 +167,7 @@ fn agent_survives_a_misbehaving_plugin_and_keeps_probing() {
         &file,
         "[agent]\nid = \"t\"\nplugin_dir = \"plugins\"\n\n\
          [[probe]]\nname = \"stuck\"\nplugin = \"spin\"\ninterval_secs = 1\ntimeout_ms = 300\ntargets = [\"127.0.0.1\"]\n\n\
-         [[probe]]\nname = \"lo\"\nplugin = \"ping\"\ninterval_secs = 1\ntimeout_ms = 1000\ntargets = [\"127.0.0.1\"]\n\
+         [[probe]]\nname = \"lo\"\nplugin = \"ping\"\ninterval_secs = 1\ntimeout_ms = 900\ntargets = [\"127.0.0.1\"]\n\
          [probe.grants]\nicmp = true\n[probe.config]\ncount = 1\n",
     )
     .unwrap();
@@ -196,5 +196,106 @@ fn agent_survives_a_misbehaving_plugin_and_keeps_probing() {
     for line in &lo {
         assert_eq!(line["outcome"], "completed", "{line}");
         assert_eq!(line["observations"][0]["up"], true, "{line}");
+        assert_eq!(
+            line["observations"][0]["labels"],
+            serde_json::json!([["vigia.state", "up"]]),
+            "{line}"
+        );
+        assert_eq!(
+            line["plugin_sha256"].as_str().map(str::len),
+            Some(64),
+            "{line}"
+        );
+    }
+    let ids: std::collections::HashSet<&str> = lines
+        .iter()
+        .map(|l| l["run_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 6, "unique run ids");
+}
+
+/// The scheduler settings are checked before anything starts, each error at its line: an
+/// undefined budget at the `budget =` line, a bad CIDR at its list element, a bad line of a
+/// targets file at that file's line, a timeout as long as the interval at the probe.
+#[test]
+fn check_config_reports_scheduler_and_budget_errors_at_their_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("cpes.txt"), "10.1.0.1\n10.1.0.0/33\n").unwrap();
+    let file = dir.path().join("agent.toml");
+    std::fs::write(
+        &file,
+        "[agent]\nid = \"x\"\nplugin_dir = \"p\"\n\n\
+         [budget.acme]\ncalls = 1000\nper_secs = 3600\n\n\
+         [[probe]]\nname = \"olt\"\nplugin = \"smartolt\"\ninterval_secs = 300\ntargets = [\"https://acme.smartolt.com\"]\n\
+         grants = { http_hosts = [\"acme.smartolt.com\"], budget = \"acne\" }\n\n\
+         [[probe]]\nname = \"cpes\"\nplugin = \"ping\"\ninterval_secs = 30\ntargets = [\n  \"10.0.0.1\",\n  \"10.0.0.1/24\",\n]\ntargets_file = \"cpes.txt\"\n\n\
+         [[probe]]\nname = \"slow\"\nplugin = \"ping\"\ninterval_secs = 2\ntimeout_ms = 2000\ntargets = [\"10.0.0.9\"]\n",
+    )
+    .unwrap();
+    let out = agent(&["check-config", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(64));
+    let err = text(&out.stderr);
+    let config = file.display();
+    let targets = dir.path().join("cpes.txt");
+    for expected in [
+        format!("{config}:14: probe `olt`: grants.budget `acne` is not defined"),
+        format!(
+            "{config}:22: probe `cpes`: `10.0.0.1/24` is not a valid CIDR range: host bits are set"
+        ),
+        format!(
+            "{}:2: probe `cpes`: `10.1.0.0/33` is not a valid CIDR range",
+            targets.display()
+        ),
+        format!(
+            "{config}:26: probe `slow`: timeout_ms (2000) must be at least 1 and less than interval_secs * 1000 (2000)"
+        ),
+    ] {
+        assert!(err.contains(&expected), "missing `{expected}` in:\n{err}");
+    }
+}
+
+/// `run` stops on SIGTERM: no new rounds, the process exits 0 after its runs are delivered.
+#[test]
+fn run_stops_cleanly_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let dir = tempfile::tempdir().unwrap();
+    let plugins = plugin("ping.wasm").parent().unwrap().to_path_buf();
+    let file = dir.path().join("agent.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[agent]\nid = \"t\"\nplugin_dir = \"{}\"\nshutdown_grace_secs = 5\n\n\
+             [[probe]]\nname = \"lo\"\nplugin = \"ping\"\ninterval_secs = 1\ntargets = [\"127.0.0.1\"]\n\
+             grants = {{ icmp = true }}\nconfig = {{ count = 1 }}\n",
+            plugins.display()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vigia-agent"))
+        .args(["run", "--config", file.to_str().unwrap()])
+        .env("VIGIA_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the agent starts");
+    // Wait for the first result: the agent is running its schedule.
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let first: serde_json::Value = serde_json::from_str(&first).expect("a JSON line");
+    assert_eq!(first["outcome"], "completed", "{first}");
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "exit status {status:?}");
+    // Whatever it printed after the signal is whole JSON lines.
+    for line in stdout.lines() {
+        let line = line.unwrap();
+        serde_json::from_str::<serde_json::Value>(&line).expect("a whole JSON line");
     }
 }

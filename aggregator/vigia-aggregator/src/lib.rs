@@ -1,11 +1,9 @@
-//! The Vigia aggregator (scaffold).
+//! The Vigia aggregator's library part: the de-duplication rule of the wire contract.
 //!
-//! It will ingest result batches from agents over mutually authenticated gRPC (`vigia.agent.v1`,
-//! crate `vigia-proto`), de-duplicate them by (agent, epoch, sequence), keep live state and
-//! topology, correlate outages and serve the REST diagnosis API.
-//!
-//! Today it holds only [`dedup::SequenceWindow`], the de-duplication rule of the wire contract, so
-//! that the contract's idempotency key is pinned down by tests before ingest is built on it.
-//! It does no I/O yet.
+//! [`dedup::SequenceWindow`] states the rule in memory: a batch is stored once per
+//! (agent, epoch, sequence) and acks are cumulative plus the sequences stored out of order. The
+//! running aggregator (`src/main.rs`) applies the same rule durably in `vigia-store` (primary key
+//! and SQL watermark). This library does no I/O; the binary does the wiring (config, store,
+//! ingest, signals, PKI).
 
 pub mod dedup;

@@ -1,13 +1,15 @@
 //! Vigia's domain vocabulary, shared by the agent and the aggregator.
 //!
 //! It holds the typed observations that plugins produce (mirroring the `vigia:plugin` WIT
-//! `types` interface) and the identities that name them. It does no I/O, knows nothing of
-//! wasmtime, protobuf or storage, and has no clock: time is always a value passed in.
+//! `types` interface), the identities that name them, and the result of a probe run
+//! ([`run::RunResult`]: which plugin build ran, when, and how it ended). It does no I/O, knows
+//! nothing of wasmtime, protobuf or storage, and has no clock: time is always a value passed in.
 //!
 //! The types are `serde` (JSON for the CLI and the REST API). The wire form between agent and
 //! aggregator is protobuf, converted in `vigia-proto`.
 
 mod observation;
+pub mod run;
 
 pub use observation::{
     Alarm, BillingState, Customer, EdgeKind, EntityKind, EntityRef, ErrorClass, InterfaceStatus,

@@ -1,0 +1,244 @@
+//! The aggregator's TOML config: parsed into `Raw*` (serde, spans kept), then resolved into
+//! [`Config`] with every value checked. Errors point at the file and line.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+use vigia_store::AgentId;
+
+/// Default and bounds of `server.max_message_bytes`.
+const DEFAULT_MAX_MESSAGE_BYTES: u64 = 16 * 1024 * 1024;
+const MIN_MAX_MESSAGE_BYTES: u64 = 64 * 1024;
+const MAX_MAX_MESSAGE_BYTES: u64 = 256 * 1024 * 1024;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    server: RawServer,
+    storage: RawStorage,
+    tls: RawTls,
+    #[serde(default)]
+    agents: RawAgents,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    listen: Spanned<String>,
+    max_message_bytes: Option<Spanned<u64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStorage {
+    data_dir: Spanned<PathBuf>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTls {
+    cert: Spanned<PathBuf>,
+    key: Spanned<PathBuf>,
+    client_ca: Spanned<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAgents {
+    allowed: Option<Spanned<Vec<Spanned<String>>>>,
+}
+
+/// The resolved config: paths absolute, values checked.
+#[derive(Debug)]
+pub(crate) struct Config {
+    pub(crate) listen: SocketAddr,
+    pub(crate) max_message_bytes: usize,
+    pub(crate) data_dir: Located<PathBuf>,
+    pub(crate) tls: TlsPaths,
+    /// `None`: any agent with a certificate from the agent CA.
+    pub(crate) allowed_agents: Option<Vec<AgentId>>,
+}
+
+/// Where the TLS material is, each with the line that names it.
+#[derive(Debug)]
+pub(crate) struct TlsPaths {
+    pub(crate) cert: Located<PathBuf>,
+    pub(crate) key: Located<PathBuf>,
+    pub(crate) client_ca: Located<PathBuf>,
+}
+
+/// A value and where the config file set it.
+#[derive(Debug, Clone)]
+pub(crate) struct Located<T> {
+    pub(crate) value: T,
+    pub(crate) location: Location,
+}
+
+/// A place in a config file.
+#[derive(Debug, Clone)]
+pub(crate) struct Location {
+    pub(crate) file: PathBuf,
+    pub(crate) line: usize,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.file.display(), self.line)
+    }
+}
+
+/// A config error with its place in the file.
+#[derive(Debug)]
+pub(crate) struct ConfigError {
+    pub(crate) location: Location,
+    pub(crate) message: String,
+}
+
+impl ConfigError {
+    pub(crate) fn new(location: &Location, message: impl Into<String>) -> Self {
+        Self {
+            location: location.clone(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.location, self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Reads and resolves a config file. Returns every problem found, not only the first.
+    pub(crate) fn load(path: &Path) -> Result<Self, Vec<ConfigError>> {
+        let text = std::fs::read_to_string(path).map_err(|error| {
+            vec![ConfigError {
+                location: Location {
+                    file: path.to_path_buf(),
+                    line: 0,
+                },
+                message: format!("cannot read config: {error}"),
+            }]
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses config text; `path` is used for messages and to resolve relative paths.
+    pub(crate) fn parse(text: &str, path: &Path) -> Result<Self, Vec<ConfigError>> {
+        let at = |offset: usize| Location {
+            file: path.to_path_buf(),
+            line: text[..offset.min(text.len())].matches('\n').count() + 1,
+        };
+        let raw: RawConfig = toml::from_str(text).map_err(|error| {
+            vec![ConfigError::new(
+                &at(error.span().map_or(0, |span| span.start)),
+                error.message(),
+            )]
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let resolve = |spanned: Spanned<PathBuf>| {
+            let location = at(spanned.span().start);
+            let value = spanned.into_inner();
+            Located {
+                value: if value.is_absolute() {
+                    value
+                } else {
+                    base.join(value)
+                },
+                location,
+            }
+        };
+
+        let mut errors = Vec::new();
+        let listen_at = at(raw.server.listen.span().start);
+        let listen = raw.server.listen.into_inner();
+        let listen = listen.parse::<SocketAddr>().map_err(|_| {
+            errors.push(ConfigError::new(
+                &listen_at,
+                format!(
+                    "server.listen `{listen}` must be an IP address and port, e.g. \"0.0.0.0:7443\""
+                ),
+            ));
+        });
+        let max_message_bytes = match raw.server.max_message_bytes {
+            None => DEFAULT_MAX_MESSAGE_BYTES,
+            Some(spanned) => {
+                let value = *spanned.get_ref();
+                if !(MIN_MAX_MESSAGE_BYTES..=MAX_MAX_MESSAGE_BYTES).contains(&value) {
+                    errors.push(ConfigError::new(
+                        &at(spanned.span().start),
+                        format!(
+                            "server.max_message_bytes ({value}) must be between {MIN_MAX_MESSAGE_BYTES} and {MAX_MAX_MESSAGE_BYTES}"
+                        ),
+                    ));
+                }
+                value
+            }
+        };
+        let allowed_agents = raw
+            .agents
+            .allowed
+            .map(|list| resolve_allowed(list, &at, &mut errors));
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let (Ok(listen), Ok(max_message_bytes)) = (listen, usize::try_from(max_message_bytes))
+        else {
+            // Both failures pushed an error above; this branch is not reached with an empty list.
+            return Err(errors);
+        };
+        Ok(Config {
+            listen,
+            max_message_bytes,
+            data_dir: resolve(raw.storage.data_dir),
+            tls: TlsPaths {
+                cert: resolve(raw.tls.cert),
+                key: resolve(raw.tls.key),
+                client_ca: resolve(raw.tls.client_ca),
+            },
+            allowed_agents,
+        })
+    }
+}
+
+fn resolve_allowed(
+    list: Spanned<Vec<Spanned<String>>>,
+    at: &impl Fn(usize) -> Location,
+    errors: &mut Vec<ConfigError>,
+) -> Vec<AgentId> {
+    let list_at = at(list.span().start);
+    let list = list.into_inner();
+    if list.is_empty() {
+        errors.push(ConfigError::new(
+            &list_at,
+            "agents.allowed is empty, so no agent could connect; \
+             omit it to admit every agent with a certificate from the agent CA",
+        ));
+    }
+    let mut seen = HashSet::new();
+    let mut ids = Vec::new();
+    for spanned in list {
+        let location = at(spanned.span().start);
+        match AgentId::new(spanned.into_inner()) {
+            Ok(id) if !seen.insert(id.clone()) => {
+                errors.push(ConfigError::new(
+                    &location,
+                    format!("agent `{id}` is listed twice in agents.allowed"),
+                ));
+            }
+            Ok(id) => ids.push(id),
+            Err(error) => errors.push(ConfigError::new(&location, error.to_string())),
+        }
+    }
+    ids
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,123 @@
+use std::path::Path;
+
+use super::*;
+
+fn parse(text: &str) -> Result<Config, Vec<ConfigError>> {
+    Config::parse(text, Path::new("/etc/vigia/aggregator.toml"))
+}
+
+/// `(line, message)` of every error of a config that must fail.
+fn errors(text: &str) -> Vec<(usize, String)> {
+    parse(text)
+        .expect_err("the config must be refused")
+        .into_iter()
+        .map(|e| (e.location.line, e.message))
+        .collect()
+}
+
+const MINIMAL: &str = r#"[server]
+listen = "127.0.0.1:7443"
+[storage]
+data_dir = "data"
+[tls]
+cert = "server.pem"
+key = "server.key"
+client_ca = "ca.pem"
+"#;
+
+#[test]
+fn the_example_config_parses() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/aggregator.example.toml");
+    let config = Config::load(&path).expect("the example config must parse");
+    assert_eq!(config.listen, "0.0.0.0:7443".parse().expect("addr"));
+    assert_eq!(config.max_message_bytes, 16 * 1024 * 1024);
+    assert_eq!(
+        config.data_dir.value,
+        Path::new("/var/lib/vigia-aggregator")
+    );
+    assert_eq!(
+        config.tls.client_ca.value,
+        Path::new("/etc/vigia/aggregator/agent-ca.pem")
+    );
+    let allowed: Vec<&str> = config
+        .allowed_agents
+        .as_ref()
+        .expect("the example lists agents")
+        .iter()
+        .map(AgentId::as_str)
+        .collect();
+    assert_eq!(allowed, ["pop-sao-01", "pop-sao-02"]);
+}
+
+#[test]
+fn a_minimal_config_takes_defaults_and_resolves_relative_paths() {
+    let config = parse(MINIMAL).expect("valid");
+    assert_eq!(config.max_message_bytes, 16 * 1024 * 1024);
+    assert!(config.allowed_agents.is_none(), "any certified agent");
+    assert_eq!(config.data_dir.value, Path::new("/etc/vigia/data"));
+    assert_eq!(config.tls.key.value, Path::new("/etc/vigia/server.key"));
+    assert_eq!(config.tls.key.location.line, 7);
+}
+
+#[test]
+fn every_bad_value_is_reported_with_its_line() {
+    let text = MINIMAL.replace("127.0.0.1:7443", "aggregator.example:7443")
+        + "[agents]\nallowed = [\n  \"pop-1\",\n  \"Pop_2\",\n  \"pop-1\",\n]\n";
+    assert_eq!(
+        errors(&text),
+        [
+            (
+                2,
+                "server.listen `aggregator.example:7443` must be an IP address and port, e.g. \"0.0.0.0:7443\"".into()
+            ),
+            (
+                12,
+                "invalid agent id `Pop_2`: must contain only a-z, 0-9 and -".into()
+            ),
+            (13, "agent `pop-1` is listed twice in agents.allowed".into()),
+        ]
+    );
+}
+
+#[test]
+fn an_empty_allow_list_is_refused() {
+    let text = format!("{MINIMAL}[agents]\nallowed = []\n");
+    let found = errors(&text);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].0, 10);
+    assert!(
+        found[0].1.starts_with("agents.allowed is empty"),
+        "{}",
+        found[0].1
+    );
+}
+
+#[test]
+fn message_size_must_be_within_bounds() {
+    let text = MINIMAL.replace(
+        "listen = \"127.0.0.1:7443\"",
+        "listen = \"127.0.0.1:7443\"\nmax_message_bytes = 10",
+    );
+    assert_eq!(
+        errors(&text),
+        [(
+            3,
+            "server.max_message_bytes (10) must be between 65536 and 268435456".into()
+        )]
+    );
+}
+
+#[test]
+fn unknown_keys_and_missing_sections_are_errors_with_a_line() {
+    let typo = MINIMAL.replace("client_ca", "client_cert");
+    let found = errors(&typo);
+    assert_eq!(found[0].0, 8);
+    assert!(
+        found[0].1.contains("unknown field `client_cert`"),
+        "{found:?}"
+    );
+
+    let missing = MINIMAL.replace("[storage]\ndata_dir = \"data\"\n", "");
+    let found = errors(&missing);
+    assert!(found[0].1.contains("missing field `storage`"), "{found:?}");
+}

@@ -1,0 +1,62 @@
+//! Ingest counters: plain atomics, read as a snapshot (issue 4 exports them to Prometheus).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Counters of the ingest, cumulative since start.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    pub(crate) handshakes_refused: AtomicU64,
+    pub(crate) streams_opened: AtomicU64,
+    pub(crate) streams_failed: AtomicU64,
+    pub(crate) batches_received: AtomicU64,
+    pub(crate) batches_stored: AtomicU64,
+    pub(crate) duplicates: AtomicU64,
+    pub(crate) commits: AtomicU64,
+    pub(crate) commit_failures: AtomicU64,
+    pub(crate) heartbeats: AtomicU64,
+}
+
+/// A copy of the [`Metrics`] at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MetricsSnapshot {
+    /// TLS handshakes that failed (bad, expired or refused certificates, timeouts, garbage).
+    pub handshakes_refused: u64,
+    /// `Connect` streams that passed the Hello.
+    pub streams_opened: u64,
+    /// Streams ended with an error status (malformed message, store failure, missing Hello).
+    pub streams_failed: u64,
+    /// Valid result batches received.
+    pub batches_received: u64,
+    /// Batches newly stored.
+    pub batches_stored: u64,
+    /// Batches that were already stored (resent).
+    pub duplicates: u64,
+    /// Store commits done (one per group of batches of a stream).
+    pub commits: u64,
+    /// Store commits that failed.
+    pub commit_failures: u64,
+    /// Heartbeats received.
+    pub heartbeats: u64,
+}
+
+impl Metrics {
+    /// Reads every counter.
+    pub fn snapshot(&self) -> MetricsSnapshot {
+        let get = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        MetricsSnapshot {
+            handshakes_refused: get(&self.handshakes_refused),
+            streams_opened: get(&self.streams_opened),
+            streams_failed: get(&self.streams_failed),
+            batches_received: get(&self.batches_received),
+            batches_stored: get(&self.batches_stored),
+            duplicates: get(&self.duplicates),
+            commits: get(&self.commits),
+            commit_failures: get(&self.commit_failures),
+            heartbeats: get(&self.heartbeats),
+        }
+    }
+
+    pub(crate) fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,74 @@
+//! The store's error type.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::AgentId;
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The data directory could not be created or synced.
+    #[error("cannot prepare data directory {path}")]
+    DataDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// SQLite refused to open the database or to set it up.
+    #[error("cannot open database {path}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// SQLite kept another journal mode than WAL (e.g. the file is on a filesystem without
+    /// shared memory support), so the durability settings would not be what the ADR says.
+    #[error("database {path} refused WAL mode (journal_mode is {mode})")]
+    NotWal { path: PathBuf, mode: String },
+    /// The database was written by a newer release (its schema version is unknown to this one).
+    #[error(
+        "database {path} has schema version {found}, newer than the {supported} this release knows"
+    )]
+    SchemaTooNew {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+    /// Applying a migration failed; the database stays at the previous version.
+    #[error("migration {version} ({name}) failed")]
+    Migration {
+        version: i64,
+        name: &'static str,
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// A sequence outside `1..=i64::MAX`.
+    #[error("agent {agent} epoch {epoch}: sequence {seq} is outside 1..=9223372036854775807")]
+    InvalidSequence {
+        agent: AgentId,
+        epoch: u64,
+        seq: u64,
+    },
+    /// The group-commit transaction failed; nothing of it was stored. Every commit call in the
+    /// group gets this error (hence the shared source).
+    #[error("group commit of {batches} batches failed")]
+    Commit {
+        batches: usize,
+        #[source]
+        source: Arc<rusqlite::Error>,
+    },
+    /// A read failed.
+    #[error("reading {what} failed")]
+    Read {
+        what: &'static str,
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The writer thread is gone (the store was closed, or the thread panicked).
+    #[error("the store's writer thread has stopped")]
+    WriterStopped,
+    /// A blocking read task could not run (the runtime is shutting down).
+    #[error("read task did not complete")]
+    ReadTask(#[source] tokio::task::JoinError),
+}

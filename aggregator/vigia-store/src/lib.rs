@@ -1,0 +1,134 @@
+//! The aggregator's storage.
+//!
+//! # What this crate does
+//!
+//! - [`IngestStore`]: what the ingest needs from storage, as an object-safe async trait
+//!   (`Arc<dyn IngestStore>`): [`commit`](IngestStore::commit) result batches durably and
+//!   idempotently by `(agent, epoch, sequence)`, and tell a reconnecting agent what is held
+//!   ([`acked`](IngestStore::acked)). It also reads batches back, for tests and for the
+//!   processing that issue 4 adds.
+//! - [`SqliteStore`]: the embedded backend (SQLite, WAL, `synchronous=FULL`), with one writer thread
+//!   that group-commits the batches of many connections in one transaction, and versioned
+//!   migrations (`migrations/`) applied at open. Why SQLite: `docs/adr/0007-embedded-store-sqlite.md`.
+//! - [`AgentId`]: the validated agent identity the store is keyed by.
+//!
+//! # What it does not do
+//!
+//! It does not decode payloads (they are opaque bytes: the encoded `ResultBatch` as received),
+//! authenticate anyone, or know about gRPC. It has no PostgreSQL backend yet (issue 4 adds one
+//! behind the same trait) and keeps no retention policy: batches stay until something deletes them.
+//!
+//! # Durability
+//!
+//! `commit` returns only after the transaction holding the batches is committed and the WAL is
+//! fsync'd. The watermark (`up_to`) is advanced in that same transaction, so it never claims a
+//! batch that a crash could lose.
+
+mod agent_id;
+mod error;
+mod sqlite;
+
+use async_trait::async_trait;
+
+pub use agent_id::{AgentId, InvalidAgentId};
+pub use error::StoreError;
+pub use sqlite::{SqliteOptions, SqliteStore, StoreStats};
+
+/// Most sequences above the watermark that [`IngestStore::acked`] lists. Above this the agent
+/// simply resends a few batches that are already stored (they are de-duplicated).
+pub const ACKED_ABOVE_LIMIT: usize = 4096;
+
+/// One result batch to commit: its sequence in the stream's epoch, the payload bytes, and whether
+/// it was sent live (as opposed to replayed from the agent's backlog).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Batch {
+    /// Position in the epoch, `1..=i64::MAX`.
+    pub seq: u64,
+    /// The encoded batch, opaque to the store.
+    pub payload: Vec<u8>,
+    /// Sent as soon as it was produced (true) or replayed from the spool (false).
+    pub live: bool,
+}
+
+/// What a [`IngestStore::commit`] call did. Every sequence it was given is now stored: either
+/// inserted by this call or found already stored (a duplicate).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Committed {
+    /// The epoch committed to.
+    pub epoch: u64,
+    /// The stream's watermark after the commit: every sequence in `1..=up_to` is stored.
+    pub up_to: u64,
+    /// Sequences this call inserted, in the order given.
+    pub inserted: Vec<u64>,
+    /// Sequences that were already stored (or given twice), in the order given.
+    pub duplicates: Vec<u64>,
+}
+
+impl Committed {
+    /// The sequences of this commit above the watermark, ascending and without repeats: what an
+    /// `Ack` lists besides `up_to`.
+    pub fn above_watermark(&self) -> Vec<u64> {
+        let mut above: Vec<u64> = self
+            .inserted
+            .iter()
+            .chain(&self.duplicates)
+            .copied()
+            .filter(|seq| *seq > self.up_to)
+            .collect();
+        above.sort_unstable();
+        above.dedup();
+        above
+    }
+}
+
+/// What the store holds for one (agent, epoch).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Acked {
+    /// The epoch asked about.
+    pub epoch: u64,
+    /// Every sequence in `1..=up_to` is stored; 0 when sequence 1 is not.
+    pub up_to: u64,
+    /// Stored sequences above `up_to`, ascending, at most [`ACKED_ABOVE_LIMIT`] (the lowest ones).
+    pub above: Vec<u64>,
+}
+
+/// A batch read back from the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredBatch {
+    /// The epoch it belongs to.
+    pub epoch: u64,
+    /// Its sequence in the epoch.
+    pub seq: u64,
+    /// Whether it was sent live.
+    pub live: bool,
+    /// The payload, exactly as committed.
+    pub payload: Vec<u8>,
+    /// When the store committed it, Unix milliseconds.
+    pub received_at_ms: u64,
+}
+
+/// Storage for agent result batches, as the ingest uses it.
+///
+/// Implementations must make `commit` durable before it returns and idempotent by
+/// `(agent, epoch, seq)`: a batch is stored at most once, and a resent batch is reported as a
+/// duplicate, not an error.
+#[async_trait]
+pub trait IngestStore: Send + Sync + 'static {
+    /// Stores `batches` of `agent`'s `epoch` durably. On `Ok`, every given sequence is stored.
+    /// On `Err`, none of them was stored by this call (the caller may retry or let the agent resend).
+    async fn commit(
+        &self,
+        agent: &AgentId,
+        epoch: u64,
+        batches: Vec<Batch>,
+    ) -> Result<Committed, StoreError>;
+
+    /// What is stored for `agent`'s `epoch`: the watermark and (bounded) the sequences above it.
+    async fn acked(&self, agent: &AgentId, epoch: u64) -> Result<Acked, StoreError>;
+
+    /// How many batches of `agent` are stored, over all epochs.
+    async fn batch_count(&self, agent: &AgentId) -> Result<u64, StoreError>;
+
+    /// Every stored batch of `agent`'s `epoch`, ascending by sequence.
+    async fn batches(&self, agent: &AgentId, epoch: u64) -> Result<Vec<StoredBatch>, StoreError>;
+}

@@ -1,0 +1,279 @@
+//! The embedded backend: SQLite in WAL mode with `synchronous=FULL`, one writer thread doing group
+//! commit, and one read connection for reads.
+
+mod migrate;
+mod read;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use parking_lot::Mutex;
+use rusqlite::Connection;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{Acked, AgentId, Batch, Committed, IngestStore, StoreError, StoredBatch};
+
+/// How long a connection waits for a lock held by the other connection before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Limits of one group-commit transaction and of the queue in front of the writer.
+#[derive(Debug, Clone)]
+pub struct SqliteOptions {
+    /// Most batches in one transaction.
+    pub max_group_batches: usize,
+    /// Most payload bytes in one transaction (a single larger commit call still goes through).
+    pub max_group_bytes: usize,
+    /// Commit calls waiting for the writer before callers wait to enqueue (backpressure).
+    pub queue_depth: usize,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        Self {
+            max_group_batches: 8192,
+            max_group_bytes: 64 * 1024 * 1024,
+            queue_depth: 4096,
+        }
+    }
+}
+
+/// Counters of the writer, cumulative since open.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreStats {
+    /// `commit` calls received.
+    pub commit_calls: u64,
+    /// Transactions committed (each one fsync'd); fewer than `commit_calls` when grouped.
+    pub transactions: u64,
+    /// Transactions that failed and were rolled back.
+    pub failed_transactions: u64,
+    /// Batches inserted.
+    pub batches_inserted: u64,
+    /// Batches that were already stored.
+    pub duplicates: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    commit_calls: AtomicU64,
+    transactions: AtomicU64,
+    failed_transactions: AtomicU64,
+    batches_inserted: AtomicU64,
+    duplicates: AtomicU64,
+}
+
+/// A commit call on its way to the writer thread.
+struct CommitRequest {
+    agent: AgentId,
+    epoch: u64,
+    batches: Vec<Batch>,
+    reply: oneshot::Sender<Result<Committed, StoreError>>,
+}
+
+/// The SQLite store. Cheap to share behind an `Arc`; dropping it stops the writer thread after the
+/// transaction in progress.
+pub struct SqliteStore {
+    path: PathBuf,
+    requests: Option<mpsc::Sender<CommitRequest>>,
+    reader: Arc<Mutex<Connection>>,
+    counters: Arc<Counters>,
+    writer: Option<std::thread::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// The database file inside the data directory.
+    pub const FILE_NAME: &'static str = "vigia.sqlite3";
+
+    /// Opens (creating if needed) the store in `data_dir`, applying pending migrations.
+    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        Self::open_with(data_dir, SqliteOptions::default())
+    }
+
+    /// Like [`open`](Self::open), with explicit limits.
+    pub fn open_with(data_dir: &Path, options: SqliteOptions) -> Result<Self, StoreError> {
+        let dir_error = |source| StoreError::DataDir {
+            path: data_dir.to_path_buf(),
+            source,
+        };
+        std::fs::create_dir_all(data_dir).map_err(dir_error)?;
+        let path = data_dir.join(Self::FILE_NAME);
+        let created = !path.exists();
+
+        let mut conn = open_connection(&path)?;
+        migrate::apply(&mut conn, &path)?;
+        if created {
+            // The new file's directory entry must survive power loss too.
+            std::fs::File::open(data_dir)
+                .and_then(|dir| dir.sync_all())
+                .map_err(dir_error)?;
+        }
+        let reader = open_connection(&path)?;
+        reader
+            .pragma_update(None, "query_only", true)
+            .map_err(|source| open_error(&path, source))?;
+
+        let counters = Arc::new(Counters::default());
+        let (requests, queue) = mpsc::channel(options.queue_depth.max(1));
+        let writer = {
+            let counters = Arc::clone(&counters);
+            std::thread::Builder::new()
+                .name("vigia-store-writer".into())
+                .spawn(move || writer::run(conn, queue, &options, &counters))
+                .map_err(dir_error)?
+        };
+        tracing::info!(path = %path.display(), "store opened");
+        Ok(Self {
+            path,
+            requests: Some(requests),
+            reader: Arc::new(Mutex::new(reader)),
+            counters,
+            writer: Some(writer),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The writer's counters.
+    pub fn stats(&self) -> StoreStats {
+        let c = &self.counters;
+        StoreStats {
+            commit_calls: c.commit_calls.load(Ordering::Relaxed),
+            transactions: c.transactions.load(Ordering::Relaxed),
+            failed_transactions: c.failed_transactions.load(Ordering::Relaxed),
+            batches_inserted: c.batches_inserted.load(Ordering::Relaxed),
+            duplicates: c.duplicates.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The durability settings in effect, as SQLite reports them: the journal mode (`"wal"`) and
+    /// the `synchronous` level (2 = FULL).
+    pub fn durability(&self) -> Result<(String, i64), StoreError> {
+        read::durability(&self.reader.lock())
+    }
+
+    /// The schema version the database is at.
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        read::schema_version(&self.reader.lock())
+    }
+
+    /// Runs a read on the read connection, off the async runtime's threads.
+    async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let reader = Arc::clone(&self.reader);
+        tokio::task::spawn_blocking(move || f(&reader.lock()))
+            .await
+            .map_err(StoreError::ReadTask)?
+    }
+}
+
+#[async_trait]
+impl IngestStore for SqliteStore {
+    async fn commit(
+        &self,
+        agent: &AgentId,
+        epoch: u64,
+        batches: Vec<Batch>,
+    ) -> Result<Committed, StoreError> {
+        if let Some(bad) = batches.iter().find(|b| read::to_sql_seq(b.seq).is_none()) {
+            return Err(StoreError::InvalidSequence {
+                agent: agent.clone(),
+                epoch,
+                seq: bad.seq,
+            });
+        }
+        self.counters.commit_calls.fetch_add(1, Ordering::Relaxed);
+        let requests = self.requests.as_ref().ok_or(StoreError::WriterStopped)?;
+        let (reply, answer) = oneshot::channel();
+        let request = CommitRequest {
+            agent: agent.clone(),
+            epoch,
+            batches,
+            reply,
+        };
+        requests
+            .send(request)
+            .await
+            .map_err(|_| StoreError::WriterStopped)?;
+        answer.await.map_err(|_| StoreError::WriterStopped)?
+    }
+
+    async fn acked(&self, agent: &AgentId, epoch: u64) -> Result<Acked, StoreError> {
+        let agent = agent.clone();
+        self.read(move |conn| read::acked(conn, &agent, epoch))
+            .await
+    }
+
+    async fn batch_count(&self, agent: &AgentId) -> Result<u64, StoreError> {
+        let agent = agent.clone();
+        self.read(move |conn| read::batch_count(conn, &agent)).await
+    }
+
+    async fn batches(&self, agent: &AgentId, epoch: u64) -> Result<Vec<StoredBatch>, StoreError> {
+        let agent = agent.clone();
+        self.read(move |conn| read::batches(conn, &agent, epoch))
+            .await
+    }
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        // Closing the queue lets the writer finish what it holds and exit.
+        self.requests = None;
+        if let Some(writer) = self.writer.take()
+            && writer.join().is_err()
+        {
+            tracing::error!(path = %self.path.display(), "store writer thread panicked");
+        }
+    }
+}
+
+fn open_error(path: &Path, source: rusqlite::Error) -> StoreError {
+    StoreError::Open {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Opens a connection with the durability settings: WAL, `synchronous=FULL` (the WAL is fsync'd
+/// at every commit), and a busy timeout for the rare lock conflict between the two connections.
+fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+    let fail = |source| open_error(path, source);
+    let conn = Connection::open(path).map_err(fail)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(fail)?;
+    let mode: String = conn
+        .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+        .map_err(fail)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::NotWal {
+            path: path.to_path_buf(),
+            mode,
+        });
+    }
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(fail)?;
+    Ok(conn)
+}
+
+/// Wall-clock now, Unix milliseconds (stored as `received_at_ms` and `applied_at_ms`).
+fn unix_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}

@@ -1,0 +1,136 @@
+//! Reads, and the mapping of protocol integers to SQLite's signed 64-bit INTEGER.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::{ACKED_ABOVE_LIMIT, Acked, AgentId, StoreError, StoredBatch};
+
+/// An epoch as stored: the same 64 bits, read as signed (epochs are only compared for equality).
+pub(crate) fn to_sql_epoch(epoch: u64) -> i64 {
+    i64::from_ne_bytes(epoch.to_ne_bytes())
+}
+
+#[cfg(test)]
+fn from_sql_epoch(epoch: i64) -> u64 {
+    u64::from_ne_bytes(epoch.to_ne_bytes())
+}
+
+/// A sequence as stored, or `None` when it is outside `1..=i64::MAX` (sequences are ordered, so
+/// they cannot be bit-cast like epochs).
+pub(crate) fn to_sql_seq(seq: u64) -> Option<i64> {
+    i64::try_from(seq).ok().filter(|seq| *seq >= 1)
+}
+
+/// Converts a stored non-negative integer back.
+fn from_sql_count(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+fn read_error(what: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
+    move |source| StoreError::Read { what, source }
+}
+
+/// The watermark of a stream inside a transaction or on the read connection; 0 when none.
+pub(crate) fn watermark(
+    conn: &Connection,
+    agent: &AgentId,
+    epoch: i64,
+) -> Result<i64, rusqlite::Error> {
+    conn.prepare_cached("SELECT up_to FROM stream_watermark WHERE agent_id = ?1 AND epoch = ?2")?
+        .query_row(params![agent.as_str(), epoch], |row| row.get(0))
+        .optional()
+        .map(|up_to| up_to.unwrap_or(0))
+}
+
+pub(crate) fn acked(conn: &Connection, agent: &AgentId, epoch: u64) -> Result<Acked, StoreError> {
+    let sql_epoch = to_sql_epoch(epoch);
+    let up_to = watermark(conn, agent, sql_epoch).map_err(read_error("watermark"))?;
+    let limit = i64::try_from(ACKED_ABOVE_LIMIT).unwrap_or(i64::MAX);
+    let mut above = conn
+        .prepare_cached(
+            "SELECT seq FROM result_batch WHERE agent_id = ?1 AND epoch = ?2 AND seq > ?3 \
+             ORDER BY seq LIMIT ?4",
+        )
+        .map_err(read_error("sequences above the watermark"))?;
+    let above = above
+        .query_map(params![agent.as_str(), sql_epoch, up_to, limit], |row| {
+            row.get::<_, i64>(0)
+        })
+        .and_then(|rows| rows.map(|seq| seq.map(from_sql_count)).collect())
+        .map_err(read_error("sequences above the watermark"))?;
+    Ok(Acked {
+        epoch,
+        up_to: from_sql_count(up_to),
+        above,
+    })
+}
+
+pub(crate) fn batch_count(conn: &Connection, agent: &AgentId) -> Result<u64, StoreError> {
+    conn.prepare_cached("SELECT COUNT(*) FROM result_batch WHERE agent_id = ?1")
+        .and_then(|mut count| count.query_row([agent.as_str()], |row| row.get::<_, i64>(0)))
+        .map(from_sql_count)
+        .map_err(read_error("batch count"))
+}
+
+pub(crate) fn batches(
+    conn: &Connection,
+    agent: &AgentId,
+    epoch: u64,
+) -> Result<Vec<StoredBatch>, StoreError> {
+    let mut select = conn
+        .prepare_cached(
+            "SELECT seq, live, payload, received_at_ms FROM result_batch \
+             WHERE agent_id = ?1 AND epoch = ?2 ORDER BY seq",
+        )
+        .map_err(read_error("batches"))?;
+    select
+        .query_map(params![agent.as_str(), to_sql_epoch(epoch)], |row| {
+            Ok(StoredBatch {
+                epoch,
+                seq: from_sql_count(row.get(0)?),
+                live: row.get(1)?,
+                payload: row.get(2)?,
+                received_at_ms: from_sql_count(row.get(3)?),
+            })
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(read_error("batches"))
+}
+
+pub(crate) fn durability(conn: &Connection) -> Result<(String, i64), StoreError> {
+    let mode = conn
+        .pragma_query_value(None, "journal_mode", |row| row.get(0))
+        .map_err(read_error("journal_mode"))?;
+    let synchronous = conn
+        .pragma_query_value(None, "synchronous", |row| row.get(0))
+        .map_err(read_error("synchronous"))?;
+    Ok((mode, synchronous))
+}
+
+pub(crate) fn schema_version(conn: &Connection) -> Result<i64, StoreError> {
+    conn.query_row(
+        "SELECT COALESCE(MAX(version), 0) FROM schema_version",
+        [],
+        |row| row.get(0),
+    )
+    .map_err(read_error("schema version"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn epochs_round_trip_bit_for_bit() {
+        for epoch in [0, 1, 42, i64::MAX as u64, i64::MAX as u64 + 1, u64::MAX] {
+            assert_eq!(from_sql_epoch(to_sql_epoch(epoch)), epoch);
+        }
+    }
+
+    #[test]
+    fn sequences_must_fit_signed_and_be_positive() {
+        assert_eq!(to_sql_seq(0), None);
+        assert_eq!(to_sql_seq(1), Some(1));
+        assert_eq!(to_sql_seq(i64::MAX as u64), Some(i64::MAX));
+        assert_eq!(to_sql_seq(i64::MAX as u64 + 1), None);
+    }
+}
