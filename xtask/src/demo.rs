@@ -1,7 +1,10 @@
 //! `cargo xtask demo`: builds everything and runs the ping plugin through the agent against loopback.
 //!
-//! Today the demo is the agent half: describe the plugin, run it once, then run the demo agent config
-//! on its schedule for a few rounds. Later issues add the aggregator, the simulated ISP and the UI.
+//! Describe the plugin, run it once, run the demo agent config on its schedule for a few rounds,
+//! then the data path: an aggregator and the agent on loopback over mutual TLS, results spooled
+//! and delivered (`demo/link.rs`). Later issues add the simulated ISP, the REST API and the UI.
+
+mod link;
 
 use std::path::Path;
 
@@ -16,7 +19,11 @@ pub(crate) fn run(root: &Path) -> Result<()> {
         );
     }
     plugins::build_all(root)?;
-    cmd::run(root, "cargo", &["build", "-p", "vigia-agent"])?;
+    cmd::run(
+        root,
+        "cargo",
+        &["build", "-p", "vigia-agent", "-p", "vigia-aggregator"],
+    )?;
     let agent = root.join("target/debug/vigia-agent");
     let agent = agent.to_str().expect("utf-8 path");
     let ping = "target/plugins/ping.wasm";
@@ -48,6 +55,7 @@ pub(crate) fn run(root: &Path) -> Result<()> {
         agent,
         &["run", "--config", "deploy/demo/agent.toml", "--rounds", "3"],
     )?;
+    link::run(root)?;
     eprintln!("\ndemo finished");
     Ok(())
 }
