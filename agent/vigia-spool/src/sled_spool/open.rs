@@ -101,14 +101,7 @@ fn try_open(dir: &Path, options: SpoolOptions) -> Result<(SledSpool, OpenReport)
             path: dir.to_path_buf(),
             source,
         })?;
-    let sled_err = |operation| {
-        let path = dir.to_path_buf();
-        move |source| SpoolError::Sled {
-            operation,
-            path: path.clone(),
-            source,
-        }
-    };
+    let sled_err = |operation| sled_error(dir, operation);
     let segments = db
         .open_tree(SEGMENTS_TREE)
         .map_err(sled_err("open segments"))?;
@@ -206,14 +199,7 @@ fn rebuild_index(
     stored_next: u64,
     dir: &Path,
 ) -> Result<Index> {
-    let sled_err = |operation| {
-        let path = dir.to_path_buf();
-        move |source| SpoolError::Sled {
-            operation,
-            path: path.clone(),
-            source,
-        }
-    };
+    let sled_err = |operation| sled_error(dir, operation);
     let bad_key = || SpoolError::Metadata {
         path: dir.to_path_buf(),
         reason: "segment or marker key malformed",
@@ -275,4 +261,14 @@ fn rebuild_index(
             .map_err(sled_err("marker remove"))?;
     }
     Ok(index)
+}
+
+/// Maps a sled error of `operation` on the spool in `dir`.
+fn sled_error(dir: &Path, operation: &'static str) -> impl Fn(sled::Error) -> SpoolError {
+    let path = dir.to_path_buf();
+    move |source| SpoolError::Sled {
+        operation,
+        path: path.clone(),
+        source,
+    }
 }
