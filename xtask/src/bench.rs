@@ -1,4 +1,12 @@
-//! `cargo xtask bench <suite>`: benchmarks that print figures next to their goals.
+//! `cargo xtask bench <suite>`: benchmarks that print figures next to their goals and, where
+//! one exists, next to a baseline measured in the same run.
+
+mod agent;
+mod icmp;
+mod lab;
+mod memory;
+mod report;
+mod snmp;
 
 use std::path::Path;
 
@@ -11,6 +19,10 @@ pub(crate) enum Suite {
     /// Cost of one plugin run (new store + instantiate + run with two host calls) and of one host call.
     /// Goals on a 2-core machine: run <= 50 µs, host call <= 5 µs.
     PluginHost,
+    /// The agent data path against baselines: ICMP (ping plugin vs fping), SNMP (snmp capability vs
+    /// snmpbulkwalk), the spool's own benchmark, and the agent's resident memory with 10,000 targets.
+    /// Needs root (network namespaces, raw ICMP).
+    Agent,
 }
 
 pub(crate) fn run(root: &Path, suite: Suite) -> Result<()> {
@@ -23,5 +35,6 @@ pub(crate) fn run(root: &Path, suite: Suite) -> Result<()> {
                 &["bench", "-p", "vigia-plugin-host", "--bench", "plugin_run"],
             )
         }
+        Suite::Agent => agent::run(root),
     }
 }

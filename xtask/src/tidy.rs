@@ -15,9 +15,9 @@ use serde_json::Value;
 const ALLOWED_DIRECT_DEPS: &[(&str, &[&str])] = &[
     ("wasmtime", &["vigia-plugin-host"]),
     ("wasmtime-wasi", &["vigia-plugin-host"]),
-    ("tonic", &["vigia-proto"]),
+    ("tonic", &["vigia-proto", "vigia-ingest", "vigia-uplink"]),
     ("tonic-prost", &["vigia-proto"]),
-    ("prost", &["vigia-proto"]),
+    ("prost", &["vigia-proto", "vigia-ingest"]),
     ("prost-types", &["vigia-proto"]),
 ];
 

@@ -125,22 +125,20 @@ impl Background {
     /// Stops the uplink and metrics. When the rounds ended by themselves (`--rounds`) rather than
     /// by a signal, the uplink first gets up to [`DRAIN_TIMEOUT`] to empty the spool.
     pub(crate) async fn finish(mut self, stop: CancellationToken) {
-        if self.draining && !stop.is_cancelled() {
-            if let Some(spool) = &self.spool {
-                let deadline = tokio::time::Instant::now() + DRAIN_TIMEOUT;
-                while spool.depth().records > 0 && tokio::time::Instant::now() < deadline {
-                    tokio::select! {
-                        () = stop.cancelled() => break,
-                        () = tokio::time::sleep(Duration::from_millis(100)) => {}
-                    }
+        if let (true, Some(spool)) = (self.draining && !stop.is_cancelled(), &self.spool) {
+            let deadline = tokio::time::Instant::now() + DRAIN_TIMEOUT;
+            while spool.depth().records > 0 && tokio::time::Instant::now() < deadline {
+                tokio::select! {
+                    () = stop.cancelled() => break,
+                    () = tokio::time::sleep(Duration::from_millis(100)) => {}
                 }
-                let left = spool.depth().records;
-                if left > 0 {
-                    info!(
-                        left,
-                        "stopping with results still spooled; they are sent on the next start"
-                    );
-                }
+            }
+            let left = spool.depth().records;
+            if left > 0 {
+                info!(
+                    left,
+                    "stopping with results still spooled; they are sent on the next start"
+                );
             }
         }
         self.uplink_stop.cancel();

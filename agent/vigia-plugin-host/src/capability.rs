@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::HostError;
+use crate::budget::Budgets;
 use crate::state::HostState;
 
 pub(crate) mod clock;
@@ -18,24 +19,26 @@ pub(crate) mod tls;
 
 /// The backends shared by every run of a host.
 pub(crate) struct Services {
-    pub(crate) icmp: icmp::IcmpClients,
+    pub(crate) icmp: icmp::Icmp,
     pub(crate) snmp: snmp::SnmpClients,
     pub(crate) http: http::HttpClients,
     pub(crate) tls: tls::TlsConfigs,
     pub(crate) kv: Arc<dyn kv::KvStore>,
     pub(crate) secrets: Arc<dyn secrets::SecretStore>,
+    pub(crate) budgets: Budgets,
 }
 
 impl Services {
     pub(crate) fn new(config: &crate::HostConfig) -> Result<Self, HostError> {
         let tls = tls::TlsConfigs::new(&config.extra_root_certs)?;
         Ok(Self {
-            icmp: icmp::IcmpClients::default(),
+            icmp: icmp::Icmp::new(config.icmp.clone()),
             snmp: snmp::SnmpClients::default(),
             http: http::HttpClients::new(&tls, config.http_body_max_bytes)?,
             tls,
             kv: config.kv.clone(),
             secrets: config.secrets.clone(),
+            budgets: Budgets::new(&config.budgets)?,
         })
     }
 }

@@ -1,6 +1,7 @@
 //! [`PluginHost`]: the wasmtime engine (pooling allocator, epoch interruption), the linker with
 //! every import, the epoch ticker thread and the shared capability backends.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
@@ -11,8 +12,10 @@ use wasmtime::{Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationCon
 
 use crate::HostError;
 use crate::bindings::Plugin as PluginWorld;
+use crate::budget::Budget;
 use crate::cache::CompileCache;
 use crate::capability::Services;
+use crate::capability::icmp::{IcmpConfig, IcmpSocketInfo};
 use crate::capability::kv::{KvStore, MemoryKv};
 use crate::capability::secrets::{SecretMap, SecretStore};
 use crate::state::HostState;
@@ -34,6 +37,11 @@ pub struct HostConfig {
     pub secrets: Arc<dyn SecretStore>,
     /// Roots trusted for TLS besides the built-in Mozilla roots (private CAs).
     pub extra_root_certs: Vec<CertificateDer<'static>>,
+    /// Call budgets by name (vendor API quotas), shared by every run whose grants name one.
+    /// Kept in memory: a new host starts with every budget full.
+    pub budgets: BTreeMap<String, Budget>,
+    /// The ICMP engine: pacing and socket buffers.
+    pub icmp: IcmpConfig,
 }
 
 impl Default for HostConfig {
@@ -47,6 +55,8 @@ impl Default for HostConfig {
             kv: Arc::new(MemoryKv::default()),
             secrets: Arc::new(SecretMap::default()),
             extra_root_certs: Vec::new(),
+            budgets: BTreeMap::new(),
+            icmp: IcmpConfig::default(),
         }
     }
 }
@@ -81,6 +91,10 @@ impl PluginHost {
                 reason: "max_instances, memory_ceiling_bytes (>= 64 KiB) and epoch_tick must be positive".into(),
             });
         }
+        config
+            .icmp
+            .check()
+            .map_err(|reason| HostError::Config { reason })?;
         let engine = Engine::new(&engine_config(&config)).map_err(|e| HostError::Engine {
             reason: format!("{e:#}"),
         })?;
@@ -109,9 +123,22 @@ impl PluginHost {
         })
     }
 
+    /// The ICMP sockets opened so far (they open on the first echo of each address family).
+    pub fn icmp_sockets(&self) -> Vec<IcmpSocketInfo> {
+        self.inner.services.icmp.sockets()
+    }
+
     /// Components compiled so far (each distinct wasm binary is compiled once).
     pub fn compile_count(&self) -> u64 {
         self.inner.cache.compile_count()
+    }
+
+    /// Calls budget `name` allows right now; `None` when the host has no such budget.
+    pub fn budget_available(&self, name: &str) -> Option<u32> {
+        self.inner
+            .services
+            .budgets
+            .available(name, tokio::time::Instant::now())
     }
 }
 

@@ -24,6 +24,9 @@ pub struct Grants {
     pub secrets: Vec<String>,
     /// Accept any TLS certificate (self-signed device certificates). Off by default.
     pub tls_skip_verify: bool,
+    /// Name of the call budget (a vendor account's quota, see [`crate::Budget`]) that this
+    /// probe's HTTP requests and TCP connects draw from; `None`: unmetered.
+    pub budget: Option<String>,
 }
 
 /// A grant entry that cannot be parsed.
@@ -135,6 +138,15 @@ impl Grants {
                     reason: "a tcp grant needs a port",
                 });
             }
+        }
+        if let Some(name) = &self.budget
+            && name.trim().is_empty()
+        {
+            return Err(GrantError {
+                field: "budget",
+                entry: name.clone(),
+                reason: "empty budget name",
+            });
         }
         for name in &self.secrets {
             if name.trim().is_empty() {

@@ -23,6 +23,10 @@
 //!   for guest code, tokio timeout for host calls), memory (a limiter that traps), host call
 //!   budget and output size are enforced per run; traps and panics are classified. Nothing here
 //!   panics on guest input, and the host keeps serving the next run.
+//! - **Vendor call budgets hold across runs.** A probe whose grants name a [`Budget`] spends one
+//!   token per HTTP request and TCP connect from a bucket shared by every run on the host; an
+//!   empty bucket refuses the call with `budget-exhausted` before any network I/O (see
+//!   [`HostConfig::budgets`]).
 //! - Each run is isolated: a fresh store, instance, resource table and WASI context.
 //!
 //! # Not here
@@ -34,6 +38,7 @@
 #[doc(hidden)]
 pub mod bench;
 mod bindings;
+mod budget;
 mod cache;
 mod capability;
 mod clock;
@@ -48,6 +53,8 @@ mod run;
 mod state;
 mod wasi;
 
+pub use budget::{Budget, MAX_BUDGET_CALLS};
+pub use capability::icmp::{IcmpConfig, IcmpSocketInfo, SocketKind};
 pub use capability::kv::{FileKv, KvError, KvLimits, KvStore, MemoryKv};
 pub use capability::log::{LogLevel, LogLine};
 pub use capability::secrets::{FileSecrets, SecretMap, SecretStore, SecretsError};

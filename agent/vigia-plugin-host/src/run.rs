@@ -123,6 +123,8 @@ pub struct RunStats {
     pub output_bytes: u64,
     /// Observations naming a target that is not in the run, dropped.
     pub foreign_observations_dropped: u32,
+    /// HTTP requests and TCP connects refused because the probe's call budget was used up.
+    pub budget_exhausted: u32,
 }
 
 /// What to call in a fresh instance.
@@ -191,6 +193,7 @@ impl PluginHost {
             peak_memory_bytes: state.limiter.peak,
             log_lines: state.log.lines.len() as u32,
             log_lines_dropped: state.log.dropped,
+            budget_exhausted: state.budget_exhausted,
             ..RunStats::default()
         };
         let outcome = match result {

@@ -34,6 +34,8 @@ pub(crate) struct HostState {
     pub(crate) log: LogBuffer,
     /// TCP connections currently open.
     pub(crate) tcp_open: usize,
+    /// Calls refused because the probe's call budget was empty.
+    pub(crate) budget_exhausted: u32,
 }
 
 impl HostState {
@@ -61,6 +63,7 @@ impl HostState {
             host_calls: 0,
             log: LogBuffer::default(),
             tcp_open: 0,
+            budget_exhausted: 0,
         }
     }
 

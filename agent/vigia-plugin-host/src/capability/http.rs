@@ -3,7 +3,8 @@
 //! Redirects are not followed (a redirect could leave the granted hosts: the plugin sees the 3xx
 //! and may request the new location, which is checked like any other). Environment proxies are
 //! ignored. The whole request, body included, is capped by the plugin's timeout and the run's
-//! deadline; a body over the host's size cap is an `invalid-argument` error.
+//! deadline; a body over the host's size cap is an `invalid-argument` error. A probe with a call
+//! budget spends one token per request that passes the grant check (`crate::budget`).
 
 use std::time::Duration;
 
@@ -183,6 +184,9 @@ impl Host for HostState {
             Ok(t) => t,
             Err(e) => return Ok(Err(e)),
         };
+        if let Err(e) = self.spend_budget() {
+            return Ok(Err(e));
+        }
         let skip_verify = self.grants.tls_skip_verify;
         let call = self.services.http.send(url, request, skip_verify);
         Ok(tokio::time::timeout(timeout, call)

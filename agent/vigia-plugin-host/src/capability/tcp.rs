@@ -2,7 +2,8 @@
 //!
 //! Connections are WIT resources held in the run's `ResourceTable`; they close when the guest
 //! drops them or when the run's store goes away. Every connect, read and write is bounded by the
-//! plugin's timeout and the run's deadline.
+//! plugin's timeout and the run's deadline. A probe with a call budget spends one token per
+//! granted connect (`crate::budget`); reads and writes are not metered.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -97,6 +98,9 @@ impl Host for HostState {
             Ok(t) => t,
             Err(e) => return Ok(Err(e)),
         };
+        if let Err(e) = self.spend_budget() {
+            return Ok(Err(e));
+        }
         let tls = tls.map(|options| (options, self.services.tls.get(self.grants.tls_skip_verify)));
         match open(&host, port, tls, timeout).await {
             Ok(conn) => {

@@ -3,6 +3,9 @@
 //! command to run; nothing is skipped.
 
 mod guests;
+mod icmp;
+mod icmp_rtt;
+mod lab;
 mod load;
 mod netns;
 mod ping;
