@@ -143,7 +143,7 @@ impl PluginHost {
 }
 
 /// Memory kept mapped per pooled slot between runs: a small plugin's stack, data and heap.
-const KEEP_RESIDENT_BYTES: usize = 2 << 20;
+const KEEP_RESIDENT_BYTES: usize = 256 << 10;
 const KEEP_RESIDENT_TABLE_BYTES: usize = 64 << 10;
 
 fn engine_config(config: &HostConfig) -> wasmtime::Config {

@@ -41,7 +41,7 @@ impl Default for SpoolOptions {
             max_batch_bytes: 8 * 1024 * 1024,
             max_delay: Duration::from_millis(5),
             max_segment_bytes: 64 * 1024,
-            cache_capacity_bytes: 64 * 1024 * 1024,
+            cache_capacity_bytes: 8 * 1024 * 1024,
             durability: Durability::FlushAndFsync,
         }
     }

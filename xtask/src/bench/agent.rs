@@ -53,14 +53,25 @@ pub(super) fn run(root: &Path) -> Result<()> {
     icmp::write_targets(&targets_file)?;
     let lab = Lab::create()?;
 
-    icmp::run(root, &lab, &targets_file)?;
-    snmp::run(root, &work.0)?;
-    super::report::heading("Spool: cargo bench -p vigia-spool --bench spool (its own goals)");
-    cmd::run(
-        root,
-        "cargo",
-        &["bench", "-p", "vigia-spool", "--bench", "spool"],
-    )?;
-    memory::run(root, &lab, &work.0, &targets_file)?;
+    // `VIGIA_BENCH_SECTIONS=memory,snmp` runs only those sections (default: all four).
+    let sections = std::env::var("VIGIA_BENCH_SECTIONS").unwrap_or_default();
+    let wanted = |name: &str| sections.is_empty() || sections.split(',').any(|s| s.trim() == name);
+    if wanted("icmp") {
+        icmp::run(root, &lab, &targets_file)?;
+    }
+    if wanted("snmp") {
+        snmp::run(root, &work.0)?;
+    }
+    if wanted("spool") {
+        super::report::heading("Spool: cargo bench -p vigia-spool --bench spool (its own goals)");
+        cmd::run(
+            root,
+            "cargo",
+            &["bench", "-p", "vigia-spool", "--bench", "spool"],
+        )?;
+    }
+    if wanted("memory") {
+        memory::run(root, &lab, &work.0, &targets_file)?;
+    }
     Ok(())
 }
