@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use toml::Spanned;
-use vigia_plugin_host::{Budget, MAX_BUDGET_CALLS};
+use vigia_plugin_host::{Budget, IcmpConfig, MAX_BUDGET_CALLS};
 
 use crate::scheduler::{BreakerPolicy, Concurrency};
 use raw::{RawAgent, RawBudget, RawConfig};
@@ -38,6 +38,8 @@ pub(crate) struct Config {
     /// How long runs in progress may take to finish after a stop is asked.
     pub(crate) shutdown_grace: Duration,
     pub(crate) concurrency: Concurrency,
+    /// `[agent.icmp]`: echoes per second for the whole agent, and the burst after a pause.
+    pub(crate) icmp: IcmpConfig,
     /// Call budgets by name, handed to the plugin host.
     pub(crate) budgets: BTreeMap<String, Budget>,
     pub(crate) probes: Vec<Probe>,
@@ -155,6 +157,7 @@ impl Config {
         let agent_at = lines.at(raw.agent.span().start);
         let agent = raw.agent.into_inner();
         let concurrency = resolve_agent(&agent, &lines, &agent_at, &mut errors);
+        let icmp = resolve_icmp(&agent, &lines, &mut errors);
         let budgets = resolve_budgets(raw.budget, &lines, &mut errors);
         let state_dir = agent.state_dir.clone().map(resolve);
         let link = link::resolve(
@@ -196,6 +199,7 @@ impl Config {
                     .unwrap_or(DEFAULT_SHUTDOWN_GRACE_SECS),
             ),
             concurrency,
+            icmp,
             budgets,
             probes,
             link,
@@ -241,6 +245,34 @@ fn resolve_agent(
         http: limit("http", raw.http, defaults.http),
         tcp: limit("tcp", raw.tcp, defaults.tcp),
     }
+}
+
+const MAX_ECHOES_PER_SEC: u32 = 200_000;
+const MAX_ICMP_BURST: u32 = 10_000;
+
+fn resolve_icmp(agent: &RawAgent, lines: &Lines<'_>, errors: &mut Vec<ConfigError>) -> IcmpConfig {
+    let mut icmp = IcmpConfig::default();
+    let Some(raw) = &agent.icmp else {
+        return icmp;
+    };
+    let at = lines.at(raw.span().start);
+    let raw = raw.get_ref();
+    let mut check = |key: &str, value: Option<u32>, max: u32, into: &mut u32| match value {
+        Some(n) if !(1..=max).contains(&n) => errors.push(ConfigError {
+            location: at.clone(),
+            message: format!("agent.icmp.{key} must be 1..={max}, got {n}"),
+        }),
+        Some(n) => *into = n,
+        None => {}
+    };
+    check(
+        "echoes_per_sec",
+        raw.echoes_per_sec,
+        MAX_ECHOES_PER_SEC,
+        &mut icmp.echoes_per_sec,
+    );
+    check("burst", raw.burst, MAX_ICMP_BURST, &mut icmp.burst);
+    icmp
 }
 
 fn resolve_budgets(

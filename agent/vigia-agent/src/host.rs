@@ -19,6 +19,7 @@ pub(crate) fn build(config: Option<&Config>) -> Result<PluginHost> {
     if let Some(config) = config {
         host_config.max_instances = config.concurrency.overall.saturating_add(SPARE_INSTANCES);
         host_config.budgets = config.budgets.clone();
+        host_config.icmp = config.icmp.clone();
         if let Some(path) = &config.secrets_file {
             let secrets = vigia_plugin_host::FileSecrets::load(path)
                 .with_context(|| format!("cannot load secrets from {}", path.display()))?;

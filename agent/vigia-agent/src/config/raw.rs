@@ -31,6 +31,15 @@ pub(super) struct RawAgent {
     pub(super) state_dir: Option<PathBuf>,
     pub(super) shutdown_grace_secs: Option<u64>,
     pub(super) concurrency: Option<Spanned<RawConcurrency>>,
+    pub(super) icmp: Option<Spanned<RawIcmp>>,
+}
+
+/// `[agent.icmp]`: the host-wide ICMP echo pacer.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawIcmp {
+    pub(super) echoes_per_sec: Option<u32>,
+    pub(super) burst: Option<u32>,
 }
 
 /// `[agent.concurrency]`: plugin runs in flight at once, overall and per capability.

@@ -67,3 +67,24 @@ fn link_mistakes_are_reported_at_their_lines() {
         "{found:?}"
     );
 }
+
+#[test]
+fn the_icmp_pacer_is_read_and_bounded() {
+    let config = parse(&format!(
+        "{AGENT}[agent.icmp]\nechoes_per_sec = 5000\nburst = 50\n"
+    ))
+    .expect("parses");
+    assert_eq!(config.icmp.echoes_per_sec, 5000);
+    assert_eq!(config.icmp.burst, 50);
+    assert_eq!(
+        parse(AGENT).expect("parses").icmp.echoes_per_sec,
+        vigia_plugin_host::IcmpConfig::default().echoes_per_sec
+    );
+    let found = errors(&format!("{AGENT}[agent.icmp]\nechoes_per_sec = 0\n"));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, 4);
+    assert!(
+        found[0].1.contains("agent.icmp.echoes_per_sec"),
+        "{found:?}"
+    );
+}
