@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use vigia_core::run::{FaultKind, PluginRef, RunOutcome, RunResult};
-use vigia_plugin_host::{FaultKind as HostFaultKind, RunOutcome as HostOutcome};
+use vigia_core::run::{PluginRef, RunOutcome, RunResult};
+use vigia_plugin_host::RunOutcome as HostOutcome;
 use vigia_spool::Spool;
 
 use crate::scheduler::{BoxFuture, FinishedRun, PluginIdentity, RunSink, SinkError};
@@ -45,7 +45,7 @@ pub(crate) fn run_result(run: FinishedRun) -> RunResult {
         HostOutcome::Completed(observations) => RunOutcome::Observations(observations),
         HostOutcome::Failed(error) => RunOutcome::Failed(error),
         HostOutcome::Fault(fault) => RunOutcome::Fault {
-            kind: fault_kind(fault.kind),
+            kind: fault.kind,
             message: fault.message,
         },
     };
@@ -65,18 +65,6 @@ pub(crate) fn plugin_ref(identity: PluginIdentity) -> PluginRef {
         plugin_id: identity.id,
         version: identity.version,
         sha256: sha256_bytes(&identity.sha256),
-    }
-}
-
-fn fault_kind(kind: HostFaultKind) -> FaultKind {
-    match kind {
-        HostFaultKind::Timeout => FaultKind::Timeout,
-        HostFaultKind::MemoryLimit => FaultKind::MemoryLimit,
-        HostFaultKind::Panic => FaultKind::Panic,
-        HostFaultKind::Trap => FaultKind::Trap,
-        HostFaultKind::OutputTooLarge => FaultKind::OutputTooLarge,
-        HostFaultKind::HostCallBudget => FaultKind::HostCallBudget,
-        HostFaultKind::Instantiate => FaultKind::Instantiate,
     }
 }
 

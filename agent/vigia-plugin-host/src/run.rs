@@ -77,31 +77,8 @@ pub struct Fault {
     pub message: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FaultKind {
-    Timeout,
-    MemoryLimit,
-    Panic,
-    Trap,
-    OutputTooLarge,
-    HostCallBudget,
-    Instantiate,
-}
-
-impl FaultKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Timeout => "timeout",
-            Self::MemoryLimit => "memory_limit",
-            Self::Panic => "panic",
-            Self::Trap => "trap",
-            Self::OutputTooLarge => "output_too_large",
-            Self::HostCallBudget => "host_call_budget",
-            Self::Instantiate => "instantiate",
-        }
-    }
-}
+/// How a run was stopped: the domain's `FaultKind`, shared with the wire contract.
+pub use vigia_core::run::FaultKind;
 
 impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
