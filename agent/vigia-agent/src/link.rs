@@ -41,8 +41,6 @@ pub(crate) struct Background {
     tasks: JoinSet<()>,
     uplink_stop: CancellationToken,
     spool: Option<Arc<dyn Spool>>,
-    /// False when the agent was already stopping as the tasks started.
-    draining: bool,
 }
 
 /// Opens the spool, prepares the uplink (TLS files read and checked) and binds the metrics
@@ -97,7 +95,7 @@ pub(crate) async fn start(
 
 impl Link {
     /// Starts the uplink and the metrics endpoint.
-    pub(crate) fn spawn(self, stop: &CancellationToken) -> Background {
+    pub(crate) fn spawn(self) -> Background {
         let mut tasks = JoinSet::new();
         let uplink_stop = CancellationToken::new();
         let status = self.uplink.as_ref().map(Uplink::status);
@@ -116,7 +114,6 @@ impl Link {
             tasks,
             uplink_stop,
             spool: self.spool,
-            draining: !stop.is_cancelled(),
         }
     }
 }
@@ -125,7 +122,7 @@ impl Background {
     /// Stops the uplink and metrics. When the rounds ended by themselves (`--rounds`) rather than
     /// by a signal, the uplink first gets up to [`DRAIN_TIMEOUT`] to empty the spool.
     pub(crate) async fn finish(mut self, stop: CancellationToken) {
-        if let (true, Some(spool)) = (self.draining && !stop.is_cancelled(), &self.spool) {
+        if let (false, Some(spool)) = (stop.is_cancelled(), &self.spool) {
             let deadline = tokio::time::Instant::now() + DRAIN_TIMEOUT;
             while spool.depth().records > 0 && tokio::time::Instant::now() < deadline {
                 tokio::select! {

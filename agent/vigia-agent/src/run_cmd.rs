@@ -65,10 +65,10 @@ pub(crate) async fn run(path: &Path, rounds: Option<u64>) -> ExitCode {
     let scheduler = Scheduler::new(probes, sink, options).with_counters(counters.clone());
     let stop = CancellationToken::new();
     tokio::spawn(stop_on_signal(stop.clone()));
-    let background = link.spawn(&stop);
+    let background = link.spawn();
     scheduler.run(stop.clone()).await;
     // Rounds are over (stopped, or --rounds reached): the uplink and metrics stop too. With
-    // --rounds, the uplink first gets a moment to deliver what is spooled (see link::drain).
+    // --rounds, the uplink first gets a moment to deliver what is spooled (Background::finish).
     background.finish(stop).await;
     let counters = counters.snapshot();
     info!(

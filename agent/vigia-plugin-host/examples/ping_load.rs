@@ -9,11 +9,9 @@
 //! `ping_load PLUGIN_WASM first=10.251.0.1 targets=10000 batch=1000 rounds=5 count=1
 //!  interval_ms=0 timeout_ms=1000 rate=25000 burst=100`
 
-use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
-use nix::sys::resource::{UsageWho, getrusage};
 use serde_json::json;
 use tokio::time::Instant;
 use vigia_core::ObservationKind;
@@ -21,23 +19,12 @@ use vigia_plugin_host::{
     Grants, HostConfig, IcmpConfig, Limits, PluginHost, RunOutcome, RunRequest, Target,
 };
 
-fn cpu_seconds() -> f64 {
-    let usage = getrusage(UsageWho::RUSAGE_SELF).expect("getrusage");
-    let secs = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6;
-    secs(usage.user_time()) + secs(usage.system_time())
-}
+mod support;
 
 fn main() {
-    let mut args = std::env::args().skip(1);
-    let plugin_path = args
-        .next()
-        .expect("usage: ping_load PLUGIN_WASM [key=value]...");
-    let mut opts: HashMap<String, String> = HashMap::new();
-    for arg in args {
-        let (k, v) = arg.split_once('=').expect("options are key=value");
-        opts.insert(k.to_owned(), v.to_owned());
-    }
-    let opt = |key: &str, default: &str| opts.get(key).cloned().unwrap_or_else(|| default.into());
+    let args = support::Args::parse("ping_load PLUGIN_WASM [key=value]...");
+    let plugin_path = args.plugin_path.clone();
+    let opt = |key: &str, default: &str| args.opt(key, default);
     let num = |key: &str, default: u64| -> u64 {
         opt(key, &default.to_string())
             .parse()
@@ -105,7 +92,7 @@ fn main() {
             })
             .collect();
         let (mut sent, mut received, mut rtts) = (0u64, 0u64, Vec::new());
-        let (cpu_start, started) = (cpu_seconds(), Instant::now());
+        let (cpu_start, started) = (support::cpu_seconds(), Instant::now());
         for _ in 0..rounds {
             let runs = requests
                 .iter()
@@ -123,7 +110,10 @@ fn main() {
                 }
             }
         }
-        let (wall, cpu) = (started.elapsed().as_secs_f64(), cpu_seconds() - cpu_start);
+        let (wall, cpu) = (
+            started.elapsed().as_secs_f64(),
+            support::cpu_seconds() - cpu_start,
+        );
         rtts.sort_unstable();
         let p50 = rtts.get(rtts.len() / 2).copied();
         println!(

@@ -10,7 +10,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use nix::sys::resource::{UsageWho, getrusage};
 use serde_json::json;
 use tokio::time::Instant;
 use vigia_core::ObservationKind;
@@ -18,23 +17,12 @@ use vigia_plugin_host::{
     Grants, HostConfig, Limits, PluginHost, RunOutcome, RunRequest, SecretMap, Target,
 };
 
-fn cpu_seconds() -> f64 {
-    let usage = getrusage(UsageWho::RUSAGE_SELF).expect("getrusage");
-    let secs = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6;
-    secs(usage.user_time()) + secs(usage.system_time())
-}
+mod support;
 
 fn main() {
-    let mut args = std::env::args().skip(1);
-    let plugin_path = args
-        .next()
-        .expect("usage: snmp_load SNMP_WALK_WASM [key=value]...");
-    let mut opts: HashMap<String, String> = HashMap::new();
-    for arg in args {
-        let (k, v) = arg.split_once('=').expect("options are key=value");
-        opts.insert(k.to_owned(), v.to_owned());
-    }
-    let opt = |key: &str, default: &str| opts.get(key).cloned().unwrap_or_else(|| default.into());
+    let args = support::Args::parse("snmp_load SNMP_WALK_WASM [key=value]...");
+    let plugin_path = args.plugin_path.clone();
+    let opt = |key: &str, default: &str| args.opt(key, default);
     let port: u16 = opt("port", "161").parse().expect("port");
     let rounds: u32 = opt("rounds", "5").parse().expect("rounds");
     let config = json!({
@@ -76,7 +64,7 @@ fn main() {
             },
         };
         let mut oids = 0f64;
-        let (cpu_start, started) = (cpu_seconds(), Instant::now());
+        let (cpu_start, started) = (support::cpu_seconds(), Instant::now());
         for _ in 0..rounds {
             let report = host.run(&plugin, request.clone()).await;
             let RunOutcome::Completed(observations) = report.outcome else {
@@ -88,7 +76,10 @@ fn main() {
                 }
             }
         }
-        let (wall, cpu) = (started.elapsed().as_secs_f64(), cpu_seconds() - cpu_start);
+        let (wall, cpu) = (
+            started.elapsed().as_secs_f64(),
+            support::cpu_seconds() - cpu_start,
+        );
         println!("{}", json!({"oids": oids, "wall_s": wall, "cpu_s": cpu}));
     });
 }
