@@ -178,7 +178,14 @@ impl TestAggregator {
             }
         };
         if tokio::time::timeout(timeout, wait).await.is_err() {
-            panic!("timed out after {timeout:?} waiting for {what}");
+            let store = self.state.store();
+            panic!(
+                "timed out after {timeout:?} waiting for {what}: {} batches stored ({} live, {} \
+                 backlog receptions)",
+                store.batches.len(),
+                store.count(true),
+                store.count(false)
+            );
         }
     }
 }
