@@ -12,8 +12,6 @@ const RATE: u32 = 1_000;
 const LIVE: u32 = 10;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "known bug: about 1 run in 10, the paced replay stops partway (e.g. 3,957 of 5,000) \
-            and resumes only on reconnect; kept runnable with --ignored until it is fixed"]
 async fn live_records_overtake_a_paced_backlog() {
     bounded(async {
         let ca = Ca::new("vigia test ca");

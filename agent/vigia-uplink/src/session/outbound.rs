@@ -76,11 +76,15 @@ impl Session<'_> {
         }
     }
 
-    /// When the backlog could send again if only the pacer allowed it.
+    /// When to pump the backlog again, if only the pacer stands in its way (with no room in the
+    /// window, an ack or the resume timeout wakes the session instead).
+    ///
+    /// This reads the clock after [`pump_backlog`](Self::pump_backlog) did, so a token may have
+    /// come in between: then the answer is "now", never "no wake-up", or the replay would stall
+    /// until some unrelated message arrived.
     pub(super) fn backlog_waits_until(&mut self) -> Option<Instant> {
-        let now = Instant::now();
         let room = self.flow.backlog_room();
-        (room > 0 && self.pacer.available(now) == 0).then(|| self.pacer.ready_at(now, room))
+        (room > 0).then(|| self.pacer.ready_at(Instant::now(), room))
     }
 
     async fn read(&self, from: u64, max_records: usize) -> Result<Read, End> {
