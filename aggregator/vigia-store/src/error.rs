@@ -65,6 +65,9 @@ pub enum StoreError {
         #[source]
         source: rusqlite::Error,
     },
+    /// A row with the same unique key exists (e.g. an API key id).
+    #[error("{what} already exists")]
+    Conflict { what: String },
     /// The writer thread is gone (the store was closed, or the thread panicked).
     #[error("the store's writer thread has stopped")]
     WriterStopped,

@@ -25,12 +25,16 @@
 //! batch that a crash could lose.
 
 mod agent_id;
+mod api_keys;
 mod error;
 mod sqlite;
+mod state;
 
 use async_trait::async_trait;
 
 pub use agent_id::{AgentId, InvalidAgentId};
+pub use api_keys::{ApiKeyRow, ApiKeyStore};
+pub use state::{EdgeRow, EntityRow, Pruned, StateChange, StateStore};
 pub use error::StoreError;
 pub use sqlite::{SqliteOptions, SqliteStore, StoreStats};
 
@@ -132,3 +136,9 @@ pub trait IngestStore: Send + Sync + 'static {
     /// Every stored batch of `agent`'s `epoch`, ascending by sequence.
     async fn batches(&self, agent: &AgentId, epoch: u64) -> Result<Vec<StoredBatch>, StoreError>;
 }
+
+/// Everything the aggregator keeps, on one backend: what `vigia-aggregator` opens and shares as
+/// `Arc<dyn Store>` (upcast to `Arc<dyn IngestStore>` etc. where one part is enough).
+pub trait Store: IngestStore + StateStore + ApiKeyStore {}
+
+impl<T: IngestStore + StateStore + ApiKeyStore> Store for T {}
