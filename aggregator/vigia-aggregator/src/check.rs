@@ -7,12 +7,12 @@ use std::process::ExitCode;
 use vigia_ingest::{ServerTls, TlsError};
 
 use crate::EX_USAGE;
-use crate::config::{Config, ConfigError, Located};
+use crate::config::{Backend, Config, ConfigError, Located};
 
 pub(crate) fn run(path: &Path) -> ExitCode {
     match load(path) {
         Ok(loaded) => {
-            let agents = loaded.config.allowed_agents.as_ref().map_or_else(
+            let agents = loaded.config.agents.allowed.as_ref().map_or_else(
                 || "any agent with a certificate from the agent CA".to_owned(),
                 |ids| format!("{} allowed agents", ids.len()),
             );
@@ -47,13 +47,26 @@ pub(crate) struct Loaded {
 pub(crate) fn load(path: &Path) -> Result<Loaded, Vec<ConfigError>> {
     let config = Config::load(path)?;
     let mut errors = Vec::new();
-    let data_dir = &config.data_dir;
-    if data_dir.value.exists() && !data_dir.value.is_dir() {
+    if let Backend::Sqlite { data_dir } = &config.storage.backend
+        && data_dir.value.exists()
+        && !data_dir.value.is_dir()
+    {
         errors.push(ConfigError::new(
             &data_dir.location,
             format!(
                 "storage.data_dir {} exists and is not a directory",
                 data_dir.value.display()
+            ),
+        ));
+    }
+    if let Some(overrides) = &config.state.overrides
+        && let Err(error) = std::fs::metadata(&overrides.value)
+    {
+        errors.push(ConfigError::new(
+            &overrides.location,
+            format!(
+                "state.overrides {}: cannot read: {error}",
+                overrides.value.display()
             ),
         ));
     }

@@ -1,14 +1,22 @@
 //! The aggregator's TOML config: parsed into `Raw*` (serde, spans kept), then resolved into
 //! [`Config`] with every value checked. Errors point at the file and line.
 
-use std::collections::HashSet;
+mod agents;
+mod api;
+mod state;
+mod storage;
+
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use toml::Spanned;
-use vigia_store::AgentId;
+
+pub(crate) use agents::AgentsConfig;
+pub(crate) use api::ApiSection;
+pub(crate) use state::StateSection;
+pub(crate) use storage::{Backend, StorageConfig};
 
 /// Default and bounds of `server.max_message_bytes`.
 const DEFAULT_MAX_MESSAGE_BYTES: u64 = 16 * 1024 * 1024;
@@ -19,10 +27,13 @@ const MAX_MAX_MESSAGE_BYTES: u64 = 256 * 1024 * 1024;
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     server: RawServer,
-    storage: RawStorage,
+    storage: Spanned<storage::RawStorage>,
     tls: RawTls,
     #[serde(default)]
-    agents: RawAgents,
+    agents: agents::RawAgents,
+    api: Option<api::RawApi>,
+    #[serde(default)]
+    state: state::RawState,
 }
 
 #[derive(Debug, Deserialize)]
@@ -34,22 +45,10 @@ struct RawServer {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawStorage {
-    data_dir: Spanned<PathBuf>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawTls {
     cert: Spanned<PathBuf>,
     key: Spanned<PathBuf>,
     client_ca: Spanned<PathBuf>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawAgents {
-    allowed: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// The resolved config: paths absolute, values checked.
@@ -57,10 +56,12 @@ struct RawAgents {
 pub(crate) struct Config {
     pub(crate) listen: SocketAddr,
     pub(crate) max_message_bytes: usize,
-    pub(crate) data_dir: Located<PathBuf>,
+    pub(crate) storage: StorageConfig,
     pub(crate) tls: TlsPaths,
-    /// `None`: any agent with a certificate from the agent CA.
-    pub(crate) allowed_agents: Option<Vec<AgentId>>,
+    pub(crate) agents: AgentsConfig,
+    /// `None`: no REST API (no `[api]` section).
+    pub(crate) api: Option<ApiSection>,
+    pub(crate) state: StateSection,
 }
 
 /// Where the TLS material is, each with the line that names it.
@@ -182,10 +183,11 @@ impl Config {
                 value
             }
         };
-        let allowed_agents = raw
-            .agents
-            .allowed
-            .map(|list| resolve_allowed(list, &at, &mut errors));
+        let cx = Resolve { at: &at, base };
+        let storage = storage::resolve(raw.storage, &cx, &mut errors);
+        let agents = agents::resolve(raw.agents, &cx, &mut errors);
+        let api = raw.api.map(|api| api::resolve(api, &cx, &mut errors));
+        let state = state::resolve(raw.state, &cx, &mut errors);
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -197,47 +199,70 @@ impl Config {
         Ok(Config {
             listen,
             max_message_bytes,
-            data_dir: resolve(raw.storage.data_dir),
+            storage,
             tls: TlsPaths {
                 cert: resolve(raw.tls.cert),
                 key: resolve(raw.tls.key),
                 client_ca: resolve(raw.tls.client_ca),
             },
-            allowed_agents,
+            agents,
+            api,
+            state,
         })
     }
 }
 
-fn resolve_allowed(
-    list: Spanned<Vec<Spanned<String>>>,
-    at: &impl Fn(usize) -> Location,
-    errors: &mut Vec<ConfigError>,
-) -> Vec<AgentId> {
-    let list_at = at(list.span().start);
-    let list = list.into_inner();
-    if list.is_empty() {
-        errors.push(ConfigError::new(
-            &list_at,
-            "agents.allowed is empty, so no agent could connect; \
-             omit it to admit every agent with a certificate from the agent CA",
-        ));
+/// What section resolvers need: line lookup and the directory relative paths start from.
+pub(crate) struct Resolve<'a> {
+    at: &'a dyn Fn(usize) -> Location,
+    base: &'a Path,
+}
+
+impl Resolve<'_> {
+    pub(crate) fn at(&self, offset: usize) -> Location {
+        (self.at)(offset)
     }
-    let mut seen = HashSet::new();
-    let mut ids = Vec::new();
-    for spanned in list {
-        let location = at(spanned.span().start);
-        match AgentId::new(spanned.into_inner()) {
-            Ok(id) if !seen.insert(id.clone()) => {
-                errors.push(ConfigError::new(
-                    &location,
-                    format!("agent `{id}` is listed twice in agents.allowed"),
-                ));
-            }
-            Ok(id) => ids.push(id),
-            Err(error) => errors.push(ConfigError::new(&location, error.to_string())),
+
+    /// A path from the file, made absolute against the file's directory.
+    pub(crate) fn path(&self, spanned: Spanned<PathBuf>) -> Located<PathBuf> {
+        let location = self.at(spanned.span().start);
+        let value = spanned.into_inner();
+        Located {
+            value: if value.is_absolute() {
+                value
+            } else {
+                self.base.join(value)
+            },
+            location,
         }
     }
-    ids
+
+    /// A number within `range`, or `default` when absent; out of range is an error naming `key`.
+    pub(crate) fn ranged(
+        &self,
+        spanned: Option<Spanned<u64>>,
+        key: &str,
+        default: u64,
+        range: std::ops::RangeInclusive<u64>,
+        errors: &mut Vec<ConfigError>,
+    ) -> u64 {
+        let Some(spanned) = spanned else {
+            return default;
+        };
+        let value = *spanned.get_ref();
+        if !range.contains(&value) {
+            errors.push(ConfigError::new(
+                &self.at(spanned.span().start),
+                format!(
+                    "{key} ({value}) must be between {} and {}",
+                    range.start(),
+                    range.end()
+                ),
+            ));
+            return default;
+        }
+        value
+    }
 }
 
 #[cfg(test)]

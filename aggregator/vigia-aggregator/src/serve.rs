@@ -11,6 +11,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use vigia_ingest::{AgentRegistry, Ingest, IngestOptions, StaticRegistry};
 use vigia_store::SqliteStore;
 
+use crate::config::{AgentsConfig, Backend};
 use crate::{EX_USAGE, check};
 
 pub(crate) async fn run(path: &Path) -> ExitCode {
@@ -37,7 +38,10 @@ async fn serve(loaded: check::Loaded) -> anyhow::Result<()> {
     let mut terminate = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
     let mut interrupt = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
 
-    let data_dir = &config.data_dir.value;
+    let Backend::Sqlite { data_dir } = &config.storage.backend else {
+        anyhow::bail!("the postgres backend is not wired yet");
+    };
+    let data_dir = &data_dir.value;
     let store = tokio::task::spawn_blocking({
         let data_dir = data_dir.clone();
         move || SqliteStore::open(&data_dir)
@@ -50,10 +54,7 @@ async fn serve(loaded: check::Loaded) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr().context("no local address")?;
 
-    let registry: Arc<dyn AgentRegistry> = match config.allowed_agents {
-        Some(ids) => Arc::new(StaticRegistry::allow(ids)),
-        None => Arc::new(StaticRegistry::any()),
-    };
+    let registry: Arc<dyn AgentRegistry> = Arc::new(registry(&config.agents));
     let options = IngestOptions {
         max_message_bytes: config.max_message_bytes,
         ..IngestOptions::default()
@@ -75,4 +76,15 @@ async fn serve(loaded: check::Loaded) -> anyhow::Result<()> {
         .context("ingest server failed")?;
     tracing::info!("aggregator stopped");
     Ok(())
+}
+
+/// The agents admitted by the config: allowed ones (or any certified), minus revoked ids and
+/// certificate serials.
+fn registry(agents: &AgentsConfig) -> StaticRegistry {
+    let base = match &agents.allowed {
+        Some(ids) => StaticRegistry::allow(ids.iter().cloned()),
+        None => StaticRegistry::any(),
+    };
+    base.revoke_ids(agents.revoked.iter().cloned())
+        .revoke_serials(&agents.revoked_serials)
 }

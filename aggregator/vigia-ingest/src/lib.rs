@@ -23,14 +23,15 @@
 //!
 //! # What it does not do
 //!
-//! It does not decode observations, correlate or serve the REST API (issue 4 reads the store
-//! and the [`AgentsView`]). It sends no plugin offers, config updates or probe requests yet
-//! (their answers are ignored). It has no revocation list yet: [`AgentRegistry`] is where issue 4
-//! adds it. It does not persist agent state: the [`AgentsView`] starts empty at every start.
+//! It does not keep the live state, correlate or serve the REST API: newly committed batches are
+//! decoded to `vigia_core` runs and handed to a [`CommitListener`] (the aggregator's live state),
+//! and the API reads the [`AgentsView`]. It sends no plugin offers, config updates or probe requests yet
+//! (their answers are ignored). It does not persist agent state: the [`AgentsView`] starts empty at every start.
 
 mod accept;
 pub mod agents;
 pub mod identity;
+mod listener;
 mod metrics;
 pub mod pki;
 mod registry;
@@ -53,8 +54,9 @@ use vigia_proto::agent::v1::agent_link_server::AgentLinkServer;
 
 pub use accept::Peer;
 pub use agents::AgentsView;
+pub use listener::CommitListener;
 pub use metrics::{Metrics, MetricsSnapshot};
-pub use registry::{AgentRegistry, Refusal, StaticRegistry};
+pub use registry::{AgentRegistry, Refusal, StaticRegistry, normalise_serial};
 pub use tls::{ServerTls, TlsError};
 pub use vigia_store::{AgentId, IngestStore};
 
@@ -121,6 +123,7 @@ pub struct Ingest {
     options: IngestOptions,
     agents: Arc<AgentsView>,
     metrics: Arc<Metrics>,
+    listener: Option<Arc<dyn CommitListener>>,
 }
 
 impl Ingest {
@@ -132,7 +135,14 @@ impl Ingest {
             options: IngestOptions::default(),
             agents: Arc::default(),
             metrics: Arc::default(),
+            listener: None,
         }
+    }
+
+    /// Passes every newly committed batch on to `listener` (see [`CommitListener`]).
+    pub fn with_listener(mut self, listener: Arc<dyn CommitListener>) -> Self {
+        self.listener = Some(listener);
+        self
     }
 
     /// Replaces the default options.
@@ -174,6 +184,7 @@ impl Ingest {
             registry: self.registry,
             agents: self.agents,
             metrics: self.metrics,
+            listener: self.listener,
             options: options.clone(),
             stop: stop.clone(),
         });

@@ -14,6 +14,7 @@ pub struct Metrics {
     pub(crate) commits: AtomicU64,
     pub(crate) commit_failures: AtomicU64,
     pub(crate) heartbeats: AtomicU64,
+    pub(crate) batches_undecodable: AtomicU64,
 }
 
 /// A copy of the [`Metrics`] at one moment.
@@ -37,6 +38,9 @@ pub struct MetricsSnapshot {
     pub commit_failures: u64,
     /// Heartbeats received.
     pub heartbeats: u64,
+    /// Batches stored whose results could not be converted to the domain types (so the live
+    /// state did not see them).
+    pub batches_undecodable: u64,
 }
 
 impl Metrics {
@@ -53,6 +57,7 @@ impl Metrics {
             commits: get(&self.commits),
             commit_failures: get(&self.commit_failures),
             heartbeats: get(&self.heartbeats),
+            batches_undecodable: get(&self.batches_undecodable),
         }
     }
 

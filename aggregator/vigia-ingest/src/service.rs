@@ -13,6 +13,7 @@ use vigia_store::IngestStore;
 use crate::IngestOptions;
 use crate::accept::Peer;
 use crate::agents::AgentsView;
+use crate::listener::CommitListener;
 use crate::metrics::Metrics;
 use crate::registry::AgentRegistry;
 use crate::session;
@@ -23,6 +24,8 @@ pub(crate) struct Shared {
     pub(crate) registry: Arc<dyn AgentRegistry>,
     pub(crate) agents: Arc<AgentsView>,
     pub(crate) metrics: Arc<Metrics>,
+    /// Told about newly committed batches, when set.
+    pub(crate) listener: Option<Arc<dyn CommitListener>>,
     pub(crate) options: IngestOptions,
     /// Cancelled when the server shuts down: every stream says Goodbye.
     pub(crate) stop: CancellationToken,

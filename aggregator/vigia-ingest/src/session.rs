@@ -7,15 +7,17 @@
 
 mod convert;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tonic::{Status, Streaming};
+use vigia_core::run::RunResult;
 use vigia_proto::agent::v1 as pb;
 use vigia_proto::agent::v1::agent_message::Message as FromAgent;
 use vigia_proto::agent::v1::aggregator_message::Message as ToAgent;
-use vigia_store::{AgentId, Batch};
+use vigia_store::AgentId;
 
 use crate::accept::Peer;
 use crate::metrics::Metrics;
@@ -174,7 +176,7 @@ async fn read_loop(
     agent: &AgentId,
     epoch: u64,
     mut inbound: Streaming<pb::AgentMessage>,
-    pending: mpsc::Sender<Batch>,
+    pending: mpsc::Sender<convert::Received>,
     failed: &CancellationToken,
 ) -> End {
     loop {
@@ -232,7 +234,7 @@ async fn commit_loop(
     shared: Arc<Shared>,
     agent: AgentId,
     epoch: u64,
-    mut queue: mpsc::Receiver<Batch>,
+    mut queue: mpsc::Receiver<convert::Received>,
     outbound: Outbound,
     failed: CancellationToken,
 ) {
@@ -244,6 +246,13 @@ async fn commit_loop(
             group.push(next);
         }
         let batches = group.len();
+        let (group, mut runs): (Vec<_>, BTreeMap<_, _>) = group
+            .into_iter()
+            .map(|received| {
+                let seq = received.batch.seq;
+                (received.batch, (seq, received.runs))
+            })
+            .unzip();
         match shared.store.commit(&agent, epoch, group).await {
             Ok(committed) => {
                 Metrics::add(&metrics.commits, 1);
@@ -257,8 +266,10 @@ async fn commit_loop(
                 let message = pb::AggregatorMessage {
                     message: Some(ToAgent::Ack(ack)),
                 };
-                if outbound.send(Ok(message)).await.is_err() {
-                    // The agent is gone; what was committed stays committed.
+                let gone = outbound.send(Ok(message)).await.is_err();
+                // Passed on even when the agent is gone: what was committed stays committed.
+                pass_on(&shared, &agent, &committed.inserted, &mut runs).await;
+                if gone {
                     failed.cancel();
                     return;
                 }
@@ -274,5 +285,33 @@ async fn commit_loop(
                 return;
             }
         }
+    }
+}
+
+/// Hands the runs of the newly inserted batches to the listener, in sequence order.
+async fn pass_on(
+    shared: &Shared,
+    agent: &AgentId,
+    inserted: &[u64],
+    runs: &mut BTreeMap<u64, Result<Vec<RunResult>, vigia_proto::ConvertError>>,
+) {
+    let mut inserted = inserted.to_vec();
+    inserted.sort_unstable();
+    let mut passed = Vec::new();
+    for seq in inserted {
+        match runs.remove(&seq) {
+            Some(Ok(batch_runs)) => passed.extend(batch_runs),
+            Some(Err(error)) => {
+                Metrics::add(&shared.metrics.batches_undecodable, 1);
+                tracing::warn!(agent_id = %agent, seq, %error,
+                    "batch stored but its results do not convert; the live state skips it");
+            }
+            None => {}
+        }
+    }
+    if let Some(listener) = &shared.listener
+        && !passed.is_empty()
+    {
+        listener.committed(agent, passed).await;
     }
 }

@@ -344,3 +344,24 @@ async fn shutdown_says_goodbye_after_acking_and_serve_returns() {
         .expect("shutdown task")
         .expect("serve returned without error");
 }
+
+#[tokio::test]
+async fn newly_committed_runs_reach_the_listener_once() {
+    let lab = Lab::start(StaticRegistry::any()).await;
+    let (mut stream, _) = AgentStream::open(&lab, &lab.identity("tower-1"), "tower-1", 4)
+        .await
+        .expect("open");
+    stream.send_batch(4, 1).await;
+    stream.send_batch(4, 2).await;
+    stream.acks_until(2).await;
+    // A resend after a lost ack: acked again, stored once, not passed on again.
+    stream.send_batch(4, 1).await;
+    stream.send_batch(4, 3).await;
+    stream.acks_until(3).await;
+    lab.committed.wait_for(3).await;
+    assert_eq!(
+        lab.committed.runs(),
+        [1, 2, 3].map(|seq| ("tower-1".to_owned(), format!("run-4-{seq}")))
+    );
+    assert_eq!(lab.metrics.snapshot().duplicates, 1);
+}

@@ -1,5 +1,5 @@
 //! Agents the ingest must refuse, over real TLS: a certificate from another CA, an expired one,
-//! and an id outside the allowed set. The refusal happens in the TLS handshake (the server sends
+//! a revoked one, and an id outside the allowed set. The refusal happens in the TLS handshake (the server sends
 //! an alert), the agent's call fails, and nothing is stored.
 
 #[path = "support/lab.rs"]
@@ -8,9 +8,9 @@ mod lab;
 use std::time::{Duration, SystemTime};
 
 use lab::{AgentStream, Lab, agent};
-use vigia_ingest::StaticRegistry;
 use vigia_ingest::pki::{CertificateAuthority, Validity};
 use vigia_ingest::testing::ClientIdentity;
+use vigia_ingest::{IngestOptions, StaticRegistry};
 use vigia_store::IngestStore;
 
 /// Tries a whole session as `identity`; returns the error text the agent would log.
@@ -132,4 +132,44 @@ async fn a_server_certificate_cannot_be_used_as_an_agent() {
     );
     lab.metrics_reach(|m| m.handshakes_refused == 1).await;
     assert!(lab.agents.list().is_empty());
+}
+
+#[tokio::test]
+async fn a_revoked_certificate_is_refused_and_its_renewal_admitted() {
+    let ca =
+        CertificateAuthority::generate("test agent CA", &Validity::days_from_now(2)).expect("CA");
+    let old = ca
+        .issue_agent(&agent("tower-1"), &Validity::days_from_now(1))
+        .expect("agent cert");
+    let old = ClientIdentity {
+        server_ca_pem: ca.cert_pem().to_owned(),
+        cert_pem: old.cert_pem,
+        key_pem: old.key_pem,
+    };
+    // Revoke exactly the serial of that certificate, spelt as an operator would copy it.
+    let (_, pem) = x509_parser::pem::parse_x509_pem(old.cert_pem.as_bytes()).expect("pem");
+    let serial = pem
+        .parse_x509()
+        .expect("x509")
+        .raw_serial()
+        .iter()
+        .map(|byte| format!("{byte:02X}"))
+        .collect::<Vec<_>>()
+        .join(":");
+    let registry = StaticRegistry::any().revoke_serials([serial.as_str()]);
+    let lab = Lab::start_with_ca(registry, IngestOptions::default(), ca).await;
+    let error = refused(&lab, &old, "tower-1").await;
+    assert!(
+        error.contains("received fatal alert: AccessDenied"),
+        "{error}"
+    );
+    lab.metrics_reach(|m| m.handshakes_refused == 1).await;
+    assert_nothing_stored(&lab, "tower-1").await;
+
+    // A new certificate for the same agent (another serial) is admitted.
+    let (mut stream, _) = AgentStream::open(&lab, &lab.identity("tower-1"), "tower-1", 1)
+        .await
+        .expect("renewed certificate admitted");
+    stream.send_batch(1, 1).await;
+    stream.acks_until(1).await;
 }

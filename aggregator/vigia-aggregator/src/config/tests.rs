@@ -1,5 +1,7 @@
 use std::path::Path;
 
+use vigia_store::AgentId;
+
 use super::*;
 
 fn parse(text: &str) -> Result<Config, Vec<ConfigError>> {
@@ -31,16 +33,17 @@ fn the_example_config_parses() {
     let config = Config::load(&path).expect("the example config must parse");
     assert_eq!(config.listen, "0.0.0.0:7443".parse().expect("addr"));
     assert_eq!(config.max_message_bytes, 16 * 1024 * 1024);
-    assert_eq!(
-        config.data_dir.value,
-        Path::new("/var/lib/vigia-aggregator")
-    );
+    let Backend::Sqlite { data_dir } = &config.storage.backend else {
+        panic!("the example uses the embedded store");
+    };
+    assert_eq!(data_dir.value, Path::new("/var/lib/vigia-aggregator"));
     assert_eq!(
         config.tls.client_ca.value,
         Path::new("/etc/vigia/aggregator/agent-ca.pem")
     );
     let allowed: Vec<&str> = config
-        .allowed_agents
+        .agents
+        .allowed
         .as_ref()
         .expect("the example lists agents")
         .iter()
@@ -53,8 +56,16 @@ fn the_example_config_parses() {
 fn a_minimal_config_takes_defaults_and_resolves_relative_paths() {
     let config = parse(MINIMAL).expect("valid");
     assert_eq!(config.max_message_bytes, 16 * 1024 * 1024);
-    assert!(config.allowed_agents.is_none(), "any certified agent");
-    assert_eq!(config.data_dir.value, Path::new("/etc/vigia/data"));
+    assert!(config.agents.allowed.is_none(), "any certified agent");
+    let Backend::Sqlite { data_dir } = &config.storage.backend else {
+        panic!("sqlite is the default");
+    };
+    assert_eq!(data_dir.value, Path::new("/etc/vigia/data"));
+    assert_eq!(
+        (config.storage.history_days, config.storage.batch_days),
+        (90, 7)
+    );
+    assert!(config.api.is_none());
     assert_eq!(config.tls.key.value, Path::new("/etc/vigia/server.key"));
     assert_eq!(config.tls.key.location.line, 7);
 }
@@ -120,4 +131,74 @@ fn unknown_keys_and_missing_sections_are_errors_with_a_line() {
     let missing = MINIMAL.replace("[storage]\ndata_dir = \"data\"\n", "");
     let found = errors(&missing);
     assert!(found[0].1.contains("missing field `storage`"), "{found:?}");
+}
+
+#[test]
+fn revocations_api_and_state_sections_are_read_and_checked() {
+    let text = format!(
+        "{MINIMAL}[agents]\nrevoked = [\"pop-old\"]\nrevoked_serials = [\"0A:1b\", \"xyz\"]\n\
+         [api]\nlisten = \"127.0.0.1:8080\"\ncors_origins = [\"https://noc.example.net\", \"noc\"]\n\
+         rate_per_sec = 0\n[state]\noverrides = \"topology.toml\"\n"
+    );
+    assert_eq!(
+        errors(&text),
+        [
+            (11, "agents.revoked_serials: `xyz` is not a certificate serial (hex digits, optionally `:`-separated, as `pki issue-agent` prints)".into()),
+            (14, "api.cors_origins: `noc` must be an origin such as \"https://noc.example.net\" (scheme and host, no path, no wildcard)".into()),
+            (15, "api.rate_per_sec (0) must be between 1 and 1000000".into()),
+        ]
+    );
+    let good = text
+        .replace(", \"xyz\"", "")
+        .replace(", \"noc\"", "")
+        .replace("rate_per_sec = 0", "rate_per_sec = 20");
+    let config = parse(&good).expect("valid");
+    assert_eq!(config.agents.revoked[0].as_str(), "pop-old");
+    assert_eq!(config.agents.revoked_serials, ["0A:1b"]);
+    let api = config.api.expect("api section");
+    assert_eq!(api.listen, "127.0.0.1:8080".parse().expect("addr"));
+    assert_eq!((api.rate_per_sec, api.burst), (20, 200));
+    assert_eq!(api.cors_origins, ["https://noc.example.net"]);
+    let overrides = config.state.overrides.expect("overrides");
+    assert_eq!(overrides.value, Path::new("/etc/vigia/topology.toml"));
+    assert_eq!(config.state.stale_after_secs, 900);
+}
+
+#[test]
+fn the_postgres_backend_needs_a_url_and_sqlite_a_data_dir() {
+    let postgres = MINIMAL.replace(
+        "data_dir = \"data\"",
+        "backend = \"postgres\"\nurl = \"postgres://vigia@db.example/vigia\"\npool_size = 4",
+    );
+    let config = parse(&postgres).expect("valid");
+    let Backend::Postgres { url, pool_size } = &config.storage.backend else {
+        panic!("postgres backend");
+    };
+    assert_eq!(
+        (url.as_str(), *pool_size),
+        ("postgres://vigia@db.example/vigia", 4)
+    );
+
+    let no_url = MINIMAL.replace("data_dir = \"data\"", "backend = \"postgres\"");
+    if std::env::var_os(storage::DATABASE_URL_ENV).is_none() {
+        let found = errors(&no_url);
+        assert_eq!(found[0].0, 4);
+        assert!(found[0].1.contains("needs storage.url"), "{found:?}");
+    }
+    let no_dir = MINIMAL.replace("data_dir = \"data\"", "history_days = 30");
+    assert_eq!(
+        errors(&no_dir),
+        [(
+            3,
+            "storage.data_dir is required for the sqlite backend".into()
+        )]
+    );
+    let unknown = MINIMAL.replace("data_dir = \"data\"", "backend = \"mysql\"");
+    assert_eq!(
+        errors(&unknown),
+        [(
+            4,
+            "storage.backend `mysql` is unknown: use \"sqlite\" or \"postgres\"".into()
+        )]
+    );
 }

@@ -1,15 +1,26 @@
 //! Checking agent messages and turning them into the ingest's own types (prost types stay here).
 
 use tonic::{Code, Status};
+use vigia_core::run::RunResult;
+use vigia_proto::ConvertError;
 use vigia_proto::Message;
 use vigia_proto::agent::v1 as pb;
 use vigia_proto::agent::v1::agent_message::Message as FromAgent;
+use vigia_proto::convert::run_results_from_proto;
 use vigia_store::Batch;
 
 use crate::agents::{Health, HelloInfo};
 
+/// A valid batch: what the store keeps, and its runs for the live state (`Err` when they do not
+/// convert to the domain types: the batch is still stored, the reason is logged).
+#[derive(Debug)]
+pub(super) struct Received {
+    pub(super) batch: Batch,
+    pub(super) runs: Result<Vec<RunResult>, ConvertError>,
+}
+
 /// Checks a batch against the contract and the stream, and encodes it for the store.
-pub(super) fn validate_batch(batch: pb::ResultBatch, epoch: u64) -> Result<Batch, Status> {
+pub(super) fn validate_batch(batch: pb::ResultBatch, epoch: u64) -> Result<Received, Status> {
     let seq = batch.sequence;
     if batch.epoch != epoch {
         return Err(Status::invalid_argument(format!(
@@ -32,10 +43,14 @@ pub(super) fn validate_batch(batch: pb::ResultBatch, epoch: u64) -> Result<Batch
             "batch {seq} carries no results (at least one is required)"
         )));
     }
-    Ok(Batch {
-        seq,
-        live: batch.live,
-        payload: batch.encode_to_vec(),
+    let payload = batch.encode_to_vec();
+    Ok(Received {
+        batch: Batch {
+            seq,
+            live: batch.live,
+            payload,
+        },
+        runs: run_results_from_proto(batch.results),
     })
 }
 
@@ -108,9 +123,12 @@ mod tests {
     #[test]
     fn a_valid_batch_is_encoded_as_received() {
         let valid = validate_batch(batch(3, 5, 2), 3).expect("valid");
-        assert_eq!((valid.seq, valid.live), (5, true));
-        let decoded: pb::ResultBatch = vigia_proto::decode(&valid.payload).expect("decodes");
+        assert_eq!((valid.batch.seq, valid.batch.live), (5, true));
+        let decoded: pb::ResultBatch = vigia_proto::decode(&valid.batch.payload).expect("decodes");
         assert_eq!(decoded, batch(3, 5, 2));
+        // Empty runs have no outcome: stored as received, but not convertible for the state.
+        let error = valid.runs.expect_err("no outcome").to_string();
+        assert_eq!(error, "invalid run result at index 0");
     }
 
     #[test]

@@ -15,7 +15,8 @@ use tonic::{Status, Streaming};
 use vigia_ingest::pki::{CertificateAuthority, Validity};
 use vigia_ingest::testing::{self, ClientIdentity};
 use vigia_ingest::{
-    AgentId, AgentsView, Ingest, IngestError, IngestOptions, Metrics, ServerTls, StaticRegistry,
+    AgentId, AgentsView, CommitListener, Ingest, IngestError, IngestOptions, Metrics, ServerTls,
+    StaticRegistry,
 };
 use vigia_proto::agent::v1 as pb;
 use vigia_proto::agent::v1::aggregator_message::Message as ToAgent;
@@ -34,6 +35,8 @@ pub struct Lab {
     pub store: Arc<SqliteStore>,
     pub agents: Arc<AgentsView>,
     pub metrics: Arc<Metrics>,
+    /// What the ingest passed on to its listener.
+    pub committed: Arc<Recorder>,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<Result<(), IngestError>>>,
     _dir: tempfile::TempDir,
@@ -45,10 +48,20 @@ impl Lab {
     }
 
     pub async fn start_with(registry: StaticRegistry, options: IngestOptions) -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = Arc::new(SqliteStore::open(dir.path()).expect("open store"));
         let ca = CertificateAuthority::generate("test agent CA", &Validity::days_from_now(2))
             .expect("CA");
+        Self::start_with_ca(registry, options, ca).await
+    }
+
+    /// A lab whose agent and server certificates come from `ca` (made by the test, so it can
+    /// issue certificates before the registry is decided).
+    pub async fn start_with_ca(
+        registry: StaticRegistry,
+        options: IngestOptions,
+        ca: CertificateAuthority,
+    ) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Arc::new(SqliteStore::open(dir.path()).expect("open store"));
         let server = ca
             .issue_server(
                 &["localhost".into(), "127.0.0.1".into()],
@@ -63,7 +76,10 @@ impl Lab {
         .expect("server tls");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let ingest = Ingest::new(store.clone(), Arc::new(registry)).with_options(options);
+        let committed = Arc::new(Recorder::default());
+        let ingest = Ingest::new(store.clone(), Arc::new(registry))
+            .with_options(options)
+            .with_listener(committed.clone());
         let (agents, metrics) = (ingest.agents(), ingest.metrics());
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(ingest.serve(listener, tls, async {
@@ -72,6 +88,7 @@ impl Lab {
         Self {
             ca,
             addr,
+            committed,
             store,
             agents,
             metrics,
@@ -234,5 +251,46 @@ impl AgentStream {
                 None => panic!("stream ended cleanly, expected an error status"),
             }
         }
+    }
+}
+
+/// A [`CommitListener`] that records the run ids it is given, per agent, in order.
+#[derive(Default)]
+pub struct Recorder {
+    runs: std::sync::Mutex<Vec<(String, String)>>,
+    changed: tokio::sync::Notify,
+}
+
+impl Recorder {
+    /// `(agent, run_id)` of every run passed on so far.
+    pub fn runs(&self) -> Vec<(String, String)> {
+        self.runs.lock().expect("recorder lock").clone()
+    }
+
+    /// Waits (bounded) until `count` runs were passed on.
+    pub async fn wait_for(&self, count: usize) {
+        let wait = async {
+            loop {
+                let notified = self.changed.notified();
+                if self.runs().len() >= count {
+                    return;
+                }
+                notified.await;
+            }
+        };
+        tokio::time::timeout(WAIT, wait)
+            .await
+            .unwrap_or_else(|_| panic!("{count} runs passed on in time: got {:?}", self.runs()));
+    }
+}
+
+#[async_trait::async_trait]
+impl CommitListener for Recorder {
+    async fn committed(&self, agent: &AgentId, runs: Vec<vigia_core::run::RunResult>) {
+        self.runs
+            .lock()
+            .expect("recorder lock")
+            .extend(runs.into_iter().map(|run| (agent.to_string(), run.run_id)));
+        self.changed.notify_waiters();
     }
 }
