@@ -33,7 +33,7 @@ pub trait ApiKeyStore: Send + Sync + 'static {
     /// The key with this secret hash, revoked or not.
     async fn api_key_by_hash(&self, hash: [u8; 32]) -> Result<Option<ApiKeyRow>, StoreError>;
 
-    /// Every key, ordered by creation time.
+    /// Every key, ordered by creation time (then by id).
     async fn list_api_keys(&self) -> Result<Vec<ApiKeyRow>, StoreError>;
 
     /// Marks a key revoked at `at_ms`; false when no key has this id. Revoking twice keeps the

@@ -2,41 +2,66 @@
 //!
 //! # What this crate does
 //!
-//! - [`IngestStore`]: what the ingest needs from storage, as an object-safe async trait
-//!   (`Arc<dyn IngestStore>`): [`commit`](IngestStore::commit) result batches durably and
-//!   idempotently by `(agent, epoch, sequence)`, and tell a reconnecting agent what is held
-//!   ([`acked`](IngestStore::acked)). It also reads batches back, for tests and for the
-//!   processing that issue 4 adds.
-//! - [`SqliteStore`]: the embedded backend (SQLite, WAL, `synchronous=FULL`), with one writer thread
-//!   that group-commits the batches of many connections in one transaction, and versioned
-//!   migrations (`migrations/`) applied at open. Why SQLite: `docs/adr/0007-embedded-store-sqlite.md`.
-//! - [`AgentId`]: the validated agent identity the store is keyed by.
+//! - Three object-safe async traits, and [`Store`] which is all of them (`Arc<dyn Store>`):
+//!   - [`IngestStore`]: what the ingest needs: [`commit`](IngestStore::commit) result batches
+//!     durably and idempotently by `(agent, epoch, sequence)`, and tell a reconnecting agent what
+//!     is held ([`acked`](IngestStore::acked)); it also reads batches back.
+//!   - [`StateStore`]: what the live state persists: entities, topology edges, state-change
+//!     history, and retention ([`prune`](StateStore::prune)).
+//!   - [`ApiKeyStore`]: hashed REST API keys.
+//! - Two backends with the same behaviour, held to it by one test suite (`tests/suite/`):
+//!   - [`SqliteStore`]: embedded (SQLite, WAL, `synchronous=FULL`), one writer thread that
+//!     group-commits the batches of many connections in one transaction and runs every other
+//!     write, one read connection. Why SQLite: `docs/adr/0007-embedded-store-sqlite.md`.
+//!   - [`PgStore`]: PostgreSQL through sqlx, a connection pool, one writer task that
+//!     group-commits batches with multi-row statements, `synchronous_commit=on`. Why and what
+//!     differs: `docs/adr/0009-postgresql-backend.md`.
+//! - Versioned migrations per backend (`migrations/sqlite/`, `migrations/postgres/`, the same
+//!   schema versions), applied at open; a database from a newer release is refused.
+//! - [`AgentId`]: the validated agent identity batches are keyed by.
 //!
 //! # What it does not do
 //!
 //! It does not decode payloads (they are opaque bytes: the encoded `ResultBatch` as received),
-//! authenticate anyone, or know about gRPC. It has no PostgreSQL backend yet (issue 4 adds one
-//! behind the same trait) and keeps no retention policy: batches stay until something deletes them.
+//! make or check API keys (it stores their hashes), hold the live state in memory
+//! (`vigia-state` does), decide retention periods (the caller passes cut-offs to `prune`), or know
+//! about gRPC and HTTP. It does not replicate: high availability on PostgreSQL is the server's own
+//! replication.
 //!
 //! # Durability
 //!
-//! `commit` returns only after the transaction holding the batches is committed and the WAL is
-//! fsync'd. The watermark (`up_to`) is advanced in that same transaction, so it never claims a
-//! batch that a crash could lose.
+//! `commit` returns only after the transaction holding the batches is committed and durable
+//! (SQLite: the WAL fsync'd; PostgreSQL: the commit record flushed, `synchronous_commit=on`). The
+//! watermark (`up_to`) is advanced in that same transaction, so it never claims a batch that a
+//! crash could lose. The other writes are transactions with the same durability.
+//!
+//! # Integers
+//!
+//! Both backends store signed 64-bit integers: epochs bit for bit, sequences in `1..=i64::MAX`
+//! ([`StoreError::InvalidSequence`] otherwise), times in Unix ms up to `i64::MAX`
+//! ([`StoreError::OutOfRange`] otherwise).
 
 mod agent_id;
 mod api_keys;
 mod error;
+mod group;
+mod int;
+mod postgres;
+mod rows;
 mod sqlite;
 mod state;
+mod stats;
 
 use async_trait::async_trait;
 
 pub use agent_id::{AgentId, InvalidAgentId};
 pub use api_keys::{ApiKeyRow, ApiKeyStore};
-pub use state::{EdgeRow, EntityRow, Pruned, StateChange, StateStore};
 pub use error::StoreError;
-pub use sqlite::{SqliteOptions, SqliteStore, StoreStats};
+pub use postgres::{PgOptions, PgStore};
+
+pub use sqlite::{SqliteOptions, SqliteStore};
+pub use state::{EdgeRow, EntityRow, Pruned, StateChange, StateStore};
+pub use stats::StoreStats;
 
 /// Most sequences above the watermark that [`IngestStore::acked`] lists. Above this the agent
 /// simply resends a few batches that are already stored (they are de-duplicated).

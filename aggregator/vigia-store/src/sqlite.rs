@@ -1,21 +1,30 @@
 //! The embedded backend: SQLite in WAL mode with `synchronous=FULL`, one writer thread doing group
-//! commit, and one read connection for reads.
+//! commit (and every other write), and one read connection for reads.
 
+mod api_keys;
 mod migrate;
 mod read;
+mod state;
 mod writer;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use parking_lot::Mutex;
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::{Acked, AgentId, Batch, Committed, IngestStore, StoreError, StoredBatch};
+use crate::group::CommitRequest;
+use crate::int::{to_sql_cutoff, to_sql_ms, unix_ms};
+use crate::stats::{Counters, StoreStats};
+use crate::{
+    Acked, AgentId, ApiKeyRow, ApiKeyStore, Batch, Committed, EdgeRow, EntityRow, IngestStore,
+    Pruned, StateChange, StateStore, StoreError, StoredBatch, rows,
+};
+use writer::{Job, Request};
 
 /// How long a connection waits for a lock held by the other connection before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -41,43 +50,11 @@ impl Default for SqliteOptions {
     }
 }
 
-/// Counters of the writer, cumulative since open.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct StoreStats {
-    /// `commit` calls received.
-    pub commit_calls: u64,
-    /// Transactions committed (each one fsync'd); fewer than `commit_calls` when grouped.
-    pub transactions: u64,
-    /// Transactions that failed and were rolled back.
-    pub failed_transactions: u64,
-    /// Batches inserted.
-    pub batches_inserted: u64,
-    /// Batches that were already stored.
-    pub duplicates: u64,
-}
-
-#[derive(Debug, Default)]
-struct Counters {
-    commit_calls: AtomicU64,
-    transactions: AtomicU64,
-    failed_transactions: AtomicU64,
-    batches_inserted: AtomicU64,
-    duplicates: AtomicU64,
-}
-
-/// A commit call on its way to the writer thread.
-struct CommitRequest {
-    agent: AgentId,
-    epoch: u64,
-    batches: Vec<Batch>,
-    reply: oneshot::Sender<Result<Committed, StoreError>>,
-}
-
 /// The SQLite store. Cheap to share behind an `Arc`; dropping it stops the writer thread after the
 /// transaction in progress.
 pub struct SqliteStore {
     path: PathBuf,
-    requests: Option<mpsc::Sender<CommitRequest>>,
+    requests: Option<mpsc::Sender<Request>>,
     reader: Arc<Mutex<Connection>>,
     counters: Arc<Counters>,
     writer: Option<std::thread::JoinHandle<()>>,
@@ -149,14 +126,7 @@ impl SqliteStore {
 
     /// The writer's counters.
     pub fn stats(&self) -> StoreStats {
-        let c = &self.counters;
-        StoreStats {
-            commit_calls: c.commit_calls.load(Ordering::Relaxed),
-            transactions: c.transactions.load(Ordering::Relaxed),
-            failed_transactions: c.failed_transactions.load(Ordering::Relaxed),
-            batches_inserted: c.batches_inserted.load(Ordering::Relaxed),
-            duplicates: c.duplicates.load(Ordering::Relaxed),
-        }
+        self.counters.snapshot()
     }
 
     /// The durability settings in effect, as SQLite reports them: the journal mode (`"wal"`) and
@@ -181,6 +151,25 @@ impl SqliteStore {
             .await
             .map_err(StoreError::ReadTask)?
     }
+
+    /// Runs a write on the writer thread, in queue order with the commits, and waits for it.
+    async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let requests = self.requests.as_ref().ok_or(StoreError::WriterStopped)?;
+        let (reply, answer) = oneshot::channel();
+        let job: Job = Box::new(move |conn| {
+            // The caller may have gone away; the write is done (or failed) regardless.
+            let _ = reply.send(f(conn));
+        });
+        requests
+            .send(Request::Job(job))
+            .await
+            .map_err(|_| StoreError::WriterStopped)?;
+        answer.await.map_err(|_| StoreError::WriterStopped)?
+    }
 }
 
 #[async_trait]
@@ -191,24 +180,11 @@ impl IngestStore for SqliteStore {
         epoch: u64,
         batches: Vec<Batch>,
     ) -> Result<Committed, StoreError> {
-        if let Some(bad) = batches.iter().find(|b| read::to_sql_seq(b.seq).is_none()) {
-            return Err(StoreError::InvalidSequence {
-                agent: agent.clone(),
-                epoch,
-                seq: bad.seq,
-            });
-        }
+        let (request, answer) = CommitRequest::new(agent, epoch, batches)?;
         self.counters.commit_calls.fetch_add(1, Ordering::Relaxed);
         let requests = self.requests.as_ref().ok_or(StoreError::WriterStopped)?;
-        let (reply, answer) = oneshot::channel();
-        let request = CommitRequest {
-            agent: agent.clone(),
-            epoch,
-            batches,
-            reply,
-        };
         requests
-            .send(request)
+            .send(Request::Commit(request))
             .await
             .map_err(|_| StoreError::WriterStopped)?;
         answer.await.map_err(|_| StoreError::WriterStopped)?
@@ -228,6 +204,90 @@ impl IngestStore for SqliteStore {
     async fn batches(&self, agent: &AgentId, epoch: u64) -> Result<Vec<StoredBatch>, StoreError> {
         let agent = agent.clone();
         self.read(move |conn| read::batches(conn, &agent, epoch))
+            .await
+    }
+}
+
+#[async_trait]
+impl StateStore for SqliteStore {
+    async fn upsert_entities(&self, entities: Vec<EntityRow>) -> Result<(), StoreError> {
+        let entities = rows::entities(entities)?;
+        self.write(move |conn| state::upsert_entities(conn, &entities))
+            .await
+    }
+
+    async fn upsert_edges(&self, edges: Vec<EdgeRow>) -> Result<(), StoreError> {
+        let edges = rows::edges(edges)?;
+        self.write(move |conn| state::upsert_edges(conn, &edges))
+            .await
+    }
+
+    async fn delete_edges(&self, edges: Vec<(String, String, String)>) -> Result<u64, StoreError> {
+        self.write(move |conn| state::delete_edges(conn, &edges))
+            .await
+    }
+
+    async fn append_changes(&self, changes: Vec<StateChange>) -> Result<(), StoreError> {
+        let changes = rows::changes(changes)?;
+        self.write(move |conn| state::append_changes(conn, &changes))
+            .await
+    }
+
+    async fn load_entities(&self) -> Result<Vec<EntityRow>, StoreError> {
+        self.read(state::load_entities).await
+    }
+
+    async fn load_edges(&self) -> Result<Vec<EdgeRow>, StoreError> {
+        self.read(state::load_edges).await
+    }
+
+    async fn latest_changes(&self) -> Result<Vec<StateChange>, StoreError> {
+        self.read(state::latest_changes).await
+    }
+
+    async fn history(
+        &self,
+        entity_id: &str,
+        since_ms: u64,
+        limit: usize,
+    ) -> Result<Vec<StateChange>, StoreError> {
+        let since_ms = to_sql_cutoff(since_ms);
+        let entity_id = entity_id.to_owned();
+        self.read(move |conn| state::history(conn, &entity_id, since_ms, limit))
+            .await
+    }
+
+    async fn prune(
+        &self,
+        history_before_ms: u64,
+        batches_before_ms: u64,
+    ) -> Result<Pruned, StoreError> {
+        let history_before_ms = to_sql_cutoff(history_before_ms);
+        let batches_before_ms = to_sql_cutoff(batches_before_ms);
+        self.write(move |conn| state::prune(conn, history_before_ms, batches_before_ms))
+            .await
+    }
+}
+
+#[async_trait]
+impl ApiKeyStore for SqliteStore {
+    async fn create_api_key(&self, key: ApiKeyRow) -> Result<(), StoreError> {
+        let key = api_keys::SqlApiKey::new(key)?;
+        self.write(move |conn| api_keys::create(conn, &key)).await
+    }
+
+    async fn api_key_by_hash(&self, hash: [u8; 32]) -> Result<Option<ApiKeyRow>, StoreError> {
+        self.read(move |conn| api_keys::by_hash(conn, hash)).await
+    }
+
+    async fn list_api_keys(&self) -> Result<Vec<ApiKeyRow>, StoreError> {
+        self.read(api_keys::list).await
+    }
+
+    async fn revoke_api_key(&self, id: &str, at_ms: u64) -> Result<bool, StoreError> {
+        let at_ms = to_sql_ms("revoked_at_ms", at_ms)?;
+        let id = id.to_owned();
+        self.write(move |conn| api_keys::revoke(conn, &id, at_ms))
             .await
     }
 }
@@ -269,11 +329,4 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
     conn.pragma_update(None, "synchronous", "FULL")
         .map_err(fail)?;
     Ok(conn)
-}
-
-/// Wall-clock now, Unix milliseconds (stored as `received_at_ms` and `applied_at_ms`).
-fn unix_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }

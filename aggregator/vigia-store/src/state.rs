@@ -6,7 +6,9 @@ use async_trait::async_trait;
 
 use crate::StoreError;
 
-/// One entity as stored: its identity, kind and descriptive attributes. Upserted by `id`.
+/// One entity as stored: its identity, kind and descriptive attributes. Upserted by `id`: an
+/// upsert replaces `kind`, `name`, `site` (also with `None`) and `attributes_json`, and widens the
+/// seen times.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EntityRow {
     /// Canonical id, `<kind>:<vendor id>` (e.g. `onu:HWTC1A2B3C4D`); unique.
@@ -40,7 +42,9 @@ pub struct EdgeRow {
 }
 
 /// A change of an entity's state (history is changes, not samples). Appending the same
-/// `(entity_id, at_ms, state)` twice stores it once.
+/// `(entity_id, at_ms, state)` twice stores it once (the first copy is kept). Changes are ordered
+/// by `at_ms`, then by append order: of two changes of one entity in the same millisecond, the
+/// later appended is the later change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StateChange {
     pub entity_id: String,
@@ -63,17 +67,20 @@ pub struct Pruned {
     pub batches: u64,
 }
 
-/// Persistence of the live state.
+/// Persistence of the live state. Entities, edges and changes do not reference each other in
+/// the schema (no foreign keys): an edge or a change may name an entity not stored yet.
 #[async_trait]
 pub trait StateStore: Send + Sync + 'static {
-    /// Inserts or updates entities (by id), in one transaction.
+    /// Inserts or updates entities (by id), in one transaction. The same id twice in one call is
+    /// the same as two calls in that order.
     async fn upsert_entities(&self, entities: Vec<EntityRow>) -> Result<(), StoreError>;
 
     /// Inserts or updates edges (by parent, child, source), in one transaction.
     async fn upsert_edges(&self, edges: Vec<EdgeRow>) -> Result<(), StoreError>;
 
-    /// Removes the edges a source no longer reports (e.g. an override removed from the file).
-    /// Returns how many went.
+    /// Removes the edges a source no longer reports (e.g. an override removed from the file), by
+    /// `(parent, child, source)`. Returns how many went (keys not stored, or given twice, count
+    /// once at most).
     async fn delete_edges(&self, edges: Vec<(String, String, String)>) -> Result<u64, StoreError>;
 
     /// Appends state changes, in one transaction; a change already stored is skipped.
@@ -98,7 +105,8 @@ pub trait StateStore: Send + Sync + 'static {
 
     /// Retention: deletes state changes with `at_ms < history_before_ms` (keeping each entity's
     /// latest change, which is its current state) and result batches received before
-    /// `batches_before_ms`.
+    /// `batches_before_ms`, in one transaction. Stream watermarks stay, so pruned batches remain
+    /// acknowledged and agents do not resend them.
     async fn prune(
         &self,
         history_before_ms: u64,

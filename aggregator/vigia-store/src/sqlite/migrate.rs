@@ -1,4 +1,4 @@
-//! Schema migrations: the SQL files in `migrations/`, applied in order at open, each in its own
+//! Schema migrations: the SQL files in `migrations/sqlite/`, applied in order at open, each in its own
 //! transaction together with its row in `schema_version`.
 
 use std::path::Path;
@@ -14,12 +14,20 @@ struct Migration {
     sql: &'static str,
 }
 
-/// Every migration, in order. A new file in `migrations/` must be added here (a test checks it).
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "result_batches",
-    sql: include_str!("../../migrations/0001_result_batches.sql"),
-}];
+/// Every migration, in order. A new file in `migrations/sqlite/` must be added here (a test
+/// checks it).
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "result_batches",
+        sql: include_str!("../../migrations/sqlite/0001_result_batches.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "state_and_api_keys",
+        sql: include_str!("../../migrations/sqlite/0002_state_and_api_keys.sql"),
+    },
+];
 
 /// Brings the database to the latest schema version; returns that version. Refuses a database
 /// from a newer release rather than guess at its layout.
@@ -79,7 +87,7 @@ mod tests {
 
     #[test]
     fn every_migration_file_is_listed_in_order() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
         let mut files: Vec<String> = std::fs::read_dir(&dir)
             .expect("migrations folder")
             .map(|entry| {

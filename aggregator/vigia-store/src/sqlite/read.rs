@@ -1,31 +1,11 @@
-//! Reads, and the mapping of protocol integers to SQLite's signed 64-bit INTEGER.
+//! Reads of result batches and of the database's settings.
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::int::{from_sql_count, to_sql_epoch};
 use crate::{ACKED_ABOVE_LIMIT, Acked, AgentId, StoreError, StoredBatch};
 
-/// An epoch as stored: the same 64 bits, read as signed (epochs are only compared for equality).
-pub(crate) fn to_sql_epoch(epoch: u64) -> i64 {
-    i64::from_ne_bytes(epoch.to_ne_bytes())
-}
-
-#[cfg(test)]
-fn from_sql_epoch(epoch: i64) -> u64 {
-    u64::from_ne_bytes(epoch.to_ne_bytes())
-}
-
-/// A sequence as stored, or `None` when it is outside `1..=i64::MAX` (sequences are ordered, so
-/// they cannot be bit-cast like epochs).
-pub(crate) fn to_sql_seq(seq: u64) -> Option<i64> {
-    i64::try_from(seq).ok().filter(|seq| *seq >= 1)
-}
-
-/// Converts a stored non-negative integer back.
-fn from_sql_count(value: i64) -> u64 {
-    u64::try_from(value).unwrap_or(0)
-}
-
-fn read_error(what: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
+pub(super) fn read_error(what: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
     move |source| StoreError::Read { what, source }
 }
 
@@ -113,24 +93,4 @@ pub(crate) fn schema_version(conn: &Connection) -> Result<i64, StoreError> {
         |row| row.get(0),
     )
     .map_err(read_error("schema version"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn epochs_round_trip_bit_for_bit() {
-        for epoch in [0, 1, 42, i64::MAX as u64, i64::MAX as u64 + 1, u64::MAX] {
-            assert_eq!(from_sql_epoch(to_sql_epoch(epoch)), epoch);
-        }
-    }
-
-    #[test]
-    fn sequences_must_fit_signed_and_be_positive() {
-        assert_eq!(to_sql_seq(0), None);
-        assert_eq!(to_sql_seq(1), Some(1));
-        assert_eq!(to_sql_seq(i64::MAX as u64), Some(i64::MAX));
-        assert_eq!(to_sql_seq(i64::MAX as u64 + 1), None);
-    }
 }

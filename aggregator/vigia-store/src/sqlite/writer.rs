@@ -3,6 +3,9 @@
 //!
 //! Grouping is natural rather than timed: while one transaction is being fsync'd, the next calls
 //! queue up and go into the next transaction together, so a lone caller never waits for company.
+//!
+//! The other writes (state, API keys, retention) come through the same queue as jobs, each run in
+//! its own transaction in queue order, so there is one writing connection and no lock contention.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -10,35 +13,61 @@ use std::sync::atomic::Ordering;
 use rusqlite::{Connection, TransactionBehavior, params};
 use tokio::sync::mpsc;
 
-use super::read::{to_sql_epoch, to_sql_seq, watermark};
-use super::{CommitRequest, Counters, SqliteOptions, unix_ms};
+use super::read::watermark;
+use super::{SqliteOptions, unix_ms};
+use crate::group::CommitRequest;
+use crate::int::{to_sql_epoch, to_sql_seq};
+use crate::stats::Counters;
 use crate::{Committed, StoreError};
+
+/// A write other than a commit: runs on the write connection and answers its caller itself.
+pub(super) type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+
+/// What the writer thread is asked to do.
+pub(super) enum Request {
+    Commit(CommitRequest),
+    Job(Job),
+}
 
 pub(super) fn run(
     mut conn: Connection,
-    mut queue: mpsc::Receiver<CommitRequest>,
+    mut queue: mpsc::Receiver<Request>,
     options: &SqliteOptions,
     counters: &Counters,
 ) {
-    let mut carried: Option<CommitRequest> = None;
+    let mut carried: Option<Request> = None;
     loop {
-        let first = match carried.take() {
+        let request = match carried.take() {
             Some(request) => request,
             None => match queue.blocking_recv() {
                 Some(request) => request,
                 None => break,
             },
         };
+        let first = match request {
+            Request::Commit(first) => first,
+            Request::Job(job) => {
+                job(&mut conn);
+                continue;
+            }
+        };
         let mut batches = first.batches.len();
-        let mut bytes = payload_bytes(&first);
+        let mut bytes = first.payload_bytes();
         let mut group = vec![first];
         while batches < options.max_group_batches && bytes < options.max_group_bytes {
             let Ok(next) = queue.try_recv() else { break };
-            let (next_batches, next_bytes) = (next.batches.len(), payload_bytes(&next));
+            let next = match next {
+                Request::Commit(next) => next,
+                job @ Request::Job(_) => {
+                    carried = Some(job);
+                    break;
+                }
+            };
+            let (next_batches, next_bytes) = (next.batches.len(), next.payload_bytes());
             if batches + next_batches > options.max_group_batches
                 || bytes + next_bytes > options.max_group_bytes
             {
-                carried = Some(next);
+                carried = Some(Request::Commit(next));
                 break;
             }
             batches += next_batches;
@@ -50,10 +79,6 @@ pub(super) fn run(
     tracing::debug!("store writer stopped");
 }
 
-fn payload_bytes(request: &CommitRequest) -> usize {
-    request.batches.iter().map(|b| b.payload.len()).sum()
-}
-
 fn commit_and_answer(
     conn: &mut Connection,
     group: Vec<CommitRequest>,
@@ -62,14 +87,8 @@ fn commit_and_answer(
 ) {
     match commit_group(conn, &group, unix_ms()) {
         Ok(outcomes) => {
-            counters.transactions.fetch_add(1, Ordering::Relaxed);
+            counters.committed(&outcomes);
             for (request, committed) in group.into_iter().zip(outcomes) {
-                counters
-                    .batches_inserted
-                    .fetch_add(committed.inserted.len() as u64, Ordering::Relaxed);
-                counters
-                    .duplicates
-                    .fetch_add(committed.duplicates.len() as u64, Ordering::Relaxed);
                 // The caller may have gone away (its stream ended); the data is stored regardless.
                 let _ = request.reply.send(Ok(committed));
             }
