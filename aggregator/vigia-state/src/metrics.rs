@@ -1,0 +1,354 @@
+//! The bounded metrics window: per (entity, metric name, labels) a ring of `(t, value)` samples,
+//! bounded by a time window and a sample count, with a cap on the number of series (the least
+//! recently updated series goes first, counted). Plus Prometheus text exposition helpers.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::config::MetricsConfig;
+
+/// Identifies one series.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct SeriesKey {
+    entity: String,
+    name: String,
+    /// Sorted by key.
+    labels: Vec<(String, String)>,
+}
+
+#[derive(Debug)]
+struct Series {
+    samples: VecDeque<(u64, f64)>,
+    /// Position in the update order (for dropping the least recently updated).
+    touched: u64,
+}
+
+/// One series of an entity, for the API.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SeriesView {
+    pub name: String,
+    pub labels: Vec<(String, String)>,
+    /// `(unix ms, value)`, oldest first.
+    pub samples: Vec<(u64, f64)>,
+}
+
+/// The bounded window of recent samples.
+#[derive(Debug)]
+pub struct MetricsWindow {
+    config: MetricsConfig,
+    series: BTreeMap<SeriesKey, Series>,
+    /// touched → key: the update order.
+    order: BTreeMap<u64, SeriesKey>,
+    next_touch: u64,
+    dropped_series: u64,
+}
+
+impl MetricsWindow {
+    pub fn new(config: MetricsConfig) -> Self {
+        Self {
+            config,
+            series: BTreeMap::new(),
+            order: BTreeMap::new(),
+            next_touch: 0,
+            dropped_series: 0,
+        }
+    }
+
+    /// Records a sample. A sample at a time already held replaces it (replays are idempotent);
+    /// one older than the window (relative to the series' newest) is ignored.
+    pub fn record(
+        &mut self,
+        entity: &str,
+        name: &str,
+        labels: &[(String, String)],
+        at_ms: u64,
+        value: f64,
+    ) {
+        if !value.is_finite() || self.config.max_series == 0 {
+            return;
+        }
+        let key = SeriesKey {
+            entity: entity.to_owned(),
+            name: name.to_owned(),
+            labels: labels.to_vec(),
+        };
+        let touch = self.next_touch;
+        self.next_touch += 1;
+        let window = self.config.window_ms;
+        let max_samples = self.config.max_samples_per_series.max(1);
+        let series = match self.series.get_mut(&key) {
+            Some(series) => {
+                self.order.remove(&series.touched);
+                series
+            }
+            None => self.series.entry(key.clone()).or_insert(Series {
+                samples: VecDeque::new(),
+                touched: touch,
+            }),
+        };
+        series.touched = touch;
+        self.order.insert(touch, key);
+        let newest = series
+            .samples
+            .back()
+            .map_or(at_ms, |(t, _)| (*t).max(at_ms));
+        if at_ms.saturating_add(window) < newest {
+            return;
+        }
+        match series.samples.binary_search_by_key(&at_ms, |(t, _)| *t) {
+            Ok(i) => series.samples[i].1 = value,
+            Err(i) => series.samples.insert(i, (at_ms, value)),
+        }
+        let cutoff = newest.saturating_sub(window);
+        while series.samples.front().is_some_and(|(t, _)| *t < cutoff)
+            || series.samples.len() > max_samples
+        {
+            series.samples.pop_front();
+        }
+        while self.series.len() > self.config.max_series {
+            let Some((_, oldest)) = self.order.pop_first() else {
+                break;
+            };
+            self.series.remove(&oldest);
+            self.dropped_series += 1;
+        }
+    }
+
+    /// Drops series whose newest sample is older than the window at `now_ms`.
+    pub fn expire(&mut self, now_ms: u64) {
+        let cutoff = now_ms.saturating_sub(self.config.window_ms);
+        let order = &mut self.order;
+        self.series.retain(|_, series| {
+            let keep = series.samples.back().is_some_and(|(t, _)| *t >= cutoff);
+            if !keep {
+                order.remove(&series.touched);
+            }
+            keep
+        });
+    }
+
+    /// Every series of an entity, by name and labels.
+    pub fn entity_series(&self, entity: &str) -> Vec<SeriesView> {
+        let start = SeriesKey {
+            entity: entity.to_owned(),
+            name: String::new(),
+            labels: Vec::new(),
+        };
+        self.series
+            .range(start..)
+            .take_while(|(key, _)| key.entity == entity)
+            .map(|(key, series)| SeriesView {
+                name: key.name.clone(),
+                labels: key.labels.clone(),
+                samples: series.samples.iter().copied().collect(),
+            })
+            .collect()
+    }
+
+    pub fn series_count(&self) -> usize {
+        self.series.len()
+    }
+
+    /// Series dropped because of the `max_series` cap.
+    pub fn dropped_series(&self) -> u64 {
+        self.dropped_series
+    }
+
+    /// Writes `vigia_entity_metric` lines: the latest value of every series whose entity kind
+    /// `include` accepts.
+    pub(crate) fn render(&self, out: &mut String, include: impl Fn(&str) -> bool) {
+        out.push_str(
+            "# HELP vigia_entity_metric Latest value of each entity metric in the window.\n",
+        );
+        out.push_str("# TYPE vigia_entity_metric gauge\n");
+        for (key, series) in &self.series {
+            let kind = key.entity.split_once(':').map_or("", |(kind, _)| kind);
+            if !include(kind) {
+                continue;
+            }
+            let Some((at_ms, value)) = series.samples.back() else {
+                continue;
+            };
+            let mut labels: Vec<(String, &str)> = vec![
+                ("entity".to_owned(), key.entity.as_str()),
+                ("name".to_owned(), key.name.as_str()),
+            ];
+            for (name, value) in &key.labels {
+                let mut name = label_name(name);
+                if matches!(name.as_str(), "entity" | "name") || name.starts_with("__") {
+                    name = format!("label_{}", name.trim_start_matches('_'));
+                }
+                if labels.iter().all(|(n, _)| *n != name) {
+                    labels.push((name, value.as_str()));
+                }
+            }
+            out.push_str("vigia_entity_metric");
+            write_labels(out, labels.iter().map(|(n, v)| (n.as_str(), *v)));
+            let _ = writeln!(out, " {} {at_ms}", format_value(*value));
+        }
+        out.push_str(
+            "# HELP vigia_state_series_dropped_total Metric series dropped by the series cap.\n",
+        );
+        out.push_str("# TYPE vigia_state_series_dropped_total counter\n");
+        let _ = writeln!(
+            out,
+            "vigia_state_series_dropped_total {}",
+            self.dropped_series
+        );
+    }
+}
+
+/// `{a="x",b="y"}` with values escaped.
+pub(crate) fn write_labels<'a>(
+    out: &mut String,
+    labels: impl IntoIterator<Item = (&'a str, &'a str)>,
+) {
+    out.push('{');
+    for (i, (name, value)) in labels.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(name);
+        out.push_str("=\"");
+        escape_label_value(out, value);
+        out.push('"');
+    }
+    out.push('}');
+}
+
+/// Escapes a label value: backslash, double quote and line feed.
+pub(crate) fn escape_label_value(out: &mut String, value: &str) {
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// A valid Prometheus label name (`[a-zA-Z_][a-zA-Z0-9_]*`) made from any text.
+pub(crate) fn label_name(text: &str) -> String {
+    let mut name: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+        name.insert(0, '_');
+    }
+    name
+}
+
+/// A sample value as Prometheus writes it (`NaN`, `+Inf`, `-Inf`, else Rust's shortest form).
+pub(crate) fn format_value(value: f64) -> String {
+    if value.is_nan() {
+        "NaN".to_owned()
+    } else if value.is_infinite() {
+        if value > 0.0 { "+Inf" } else { "-Inf" }.to_owned()
+    } else {
+        value.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn window(window_ms: u64, max_samples: usize, max_series: usize) -> MetricsWindow {
+        MetricsWindow::new(MetricsConfig {
+            window_ms,
+            max_samples_per_series: max_samples,
+            max_series,
+            export_subscriber_kinds: false,
+        })
+    }
+
+    fn samples(w: &MetricsWindow, entity: &str) -> Vec<(u64, f64)> {
+        w.entity_series(entity)
+            .into_iter()
+            .flat_map(|s| s.samples)
+            .collect()
+    }
+
+    #[test]
+    fn window_is_bounded_by_time() {
+        let mut w = window(1_000, 100, 10);
+        for t in [0, 400, 800, 1_200, 1_600] {
+            w.record("olt:a", "cpu", &[], t, t as f64);
+        }
+        assert_eq!(
+            samples(&w, "olt:a"),
+            vec![(800, 800.0), (1_200, 1_200.0), (1_600, 1_600.0)]
+        );
+        // Too old for the window: ignored.
+        w.record("olt:a", "cpu", &[], 100, 1.0);
+        assert_eq!(samples(&w, "olt:a").len(), 3);
+    }
+
+    #[test]
+    fn window_is_bounded_by_count() {
+        let mut w = window(1_000_000, 3, 10);
+        for t in 0..10 {
+            w.record("olt:a", "cpu", &[], t, 1.0);
+        }
+        let got: Vec<u64> = samples(&w, "olt:a").iter().map(|(t, _)| *t).collect();
+        assert_eq!(got, [7, 8, 9]);
+    }
+
+    #[test]
+    fn replayed_samples_replace_and_late_ones_are_ordered() {
+        let mut w = window(10_000, 10, 10);
+        w.record("olt:a", "cpu", &[], 300, 3.0);
+        w.record("olt:a", "cpu", &[], 100, 1.0);
+        w.record("olt:a", "cpu", &[], 300, 3.5);
+        assert_eq!(samples(&w, "olt:a"), vec![(100, 1.0), (300, 3.5)]);
+    }
+
+    #[test]
+    fn series_cap_drops_least_recently_updated() {
+        let mut w = window(10_000, 10, 2);
+        w.record("olt:a", "cpu", &[], 1, 1.0);
+        w.record("olt:b", "cpu", &[], 1, 1.0);
+        w.record("olt:a", "cpu", &[], 2, 1.0);
+        w.record("olt:c", "cpu", &[], 1, 1.0);
+        assert_eq!(w.series_count(), 2);
+        assert_eq!(w.dropped_series(), 1);
+        assert!(w.entity_series("olt:b").is_empty());
+        assert_eq!(w.entity_series("olt:a").len(), 1);
+        assert_eq!(w.entity_series("olt:c").len(), 1);
+    }
+
+    #[test]
+    fn expire_drops_quiet_series() {
+        let mut w = window(1_000, 10, 10);
+        w.record("olt:a", "cpu", &[], 1_000, 1.0);
+        w.record("olt:b", "cpu", &[], 5_000, 1.0);
+        w.expire(5_500);
+        assert!(w.entity_series("olt:a").is_empty());
+        assert_eq!(w.series_count(), 1);
+        // The order index was cleaned too: the cap still works.
+        w.record("olt:c", "cpu", &[], 5_600, 1.0);
+        assert_eq!(w.series_count(), 2);
+    }
+
+    #[test]
+    fn label_names_and_values_are_made_valid() {
+        assert_eq!(label_name("if.name"), "if_name");
+        assert_eq!(label_name("1st"), "_1st");
+        assert_eq!(label_name(""), "_");
+        let mut out = String::new();
+        escape_label_value(&mut out, "a\\b\"c\nd");
+        assert_eq!(out, "a\\\\b\\\"c\\nd");
+        assert_eq!(format_value(f64::NEG_INFINITY), "-Inf");
+        assert_eq!(format_value(1.5), "1.5");
+    }
+}
