@@ -11,6 +11,7 @@ mod bench;
 mod cmd;
 mod demo;
 mod plugins;
+mod pyenv;
 mod test;
 #[cfg(test)]
 mod tidy;

@@ -1,6 +1,6 @@
 //! `cargo xtask test`: the one command that runs every check CI runs.
 //!
-//! Order: toolchain check, test prerequisites (Debian packages), plugin build, formatting, lints,
+//! Order: toolchain check, test prerequisites (Debian packages, the Python test peers), plugin build, formatting, lints,
 //! native plugin tests, workspace tests. Each step fails the whole run.
 
 use std::path::Path;
@@ -8,10 +8,21 @@ use std::process::Command;
 
 use anyhow::{Result, bail};
 
-use crate::{cmd, plugins};
+use crate::{cmd, plugins, pyenv};
 
 /// Packages the test suite needs besides the plugin toolchain (which `plugins` installs itself).
-const TEST_PACKAGES: &[&str] = &["iproute2", "snmp", "snmpd", "nftables", "curl", "fping"];
+/// PostgreSQL: the store's second backend is tested against a real server (a throwaway cluster
+/// the tests start). python3-venv: for the Python test peers (`pyenv`).
+const TEST_PACKAGES: &[&str] = &[
+    "iproute2",
+    "snmp",
+    "snmpd",
+    "nftables",
+    "curl",
+    "fping",
+    "postgresql",
+    "python3-venv",
+];
 
 #[derive(clap::Args)]
 pub(crate) struct Args {
@@ -23,6 +34,7 @@ pub(crate) struct Args {
 pub(crate) fn run(root: &Path, args: &Args) -> Result<()> {
     check_toolchain(root)?;
     cmd::apt_install(TEST_PACKAGES)?;
+    pyenv::ensure(root)?;
     plugins::build_all(root)?;
     if !args.no_lint {
         lint(root)?;

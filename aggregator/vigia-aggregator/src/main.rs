@@ -1,16 +1,23 @@
-//! `vigia-aggregator`: receives agents' results over mutually authenticated gRPC and stores them.
+//! `vigia-aggregator`: receives agents' results over mutually authenticated gRPC, stores them,
+//! keeps the network's live state and serves it over a REST API.
 //!
-//! This binary is thin wiring: the CLI, config loading with file:line errors, the embedded store
-//! (`vigia-store`), the ingest server (`vigia-ingest`), signals, and a small PKI to make
-//! certificates. It does not correlate or serve the REST API yet (issue 4).
+//! This binary is thin wiring: the CLI, config loading with file:line errors, the store
+//! (`vigia-store`: embedded SQLite or PostgreSQL), the ingest server (`vigia-ingest`), the live
+//! state (`vigia-state`), the REST API (`vigia-api`, with the adapters in `read_model` and
+//! `wiring`), signals, API keys and a small PKI to make certificates. It does not correlate
+//! outages or diagnose subscribers yet (issues 6 and 7).
 //!
 //! Exit codes: 0 success, 1 a runtime failure (store, listener, files), 64 (`EX_USAGE`) bad config
 //! or arguments.
 
+mod apikey_cmd;
 mod check;
 mod config;
 mod pki_cmd;
+mod read_model;
 mod serve;
+mod store;
+mod wiring;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -49,6 +56,11 @@ enum Command {
         #[command(subcommand)]
         command: pki_cmd::PkiCommand,
     },
+    /// REST API keys: create (prints the secret once), list, revoke.
+    Apikey {
+        #[command(subcommand)]
+        command: apikey_cmd::ApikeyCommand,
+    },
 }
 
 fn main() -> ExitCode {
@@ -57,6 +69,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::CheckConfig { config } => check::run(&config),
         Command::Pki { command } => pki_cmd::run(command),
+        Command::Apikey { command } => apikey_cmd::run(command),
         Command::Serve { config } => {
             let runtime = match tokio::runtime::Builder::new_multi_thread()
                 .enable_all()

@@ -1,18 +1,29 @@
-//! `vigia-aggregator serve`: opens the store, binds the listener, serves agents until SIGINT or
-//! SIGTERM, then ends every agent stream with a Goodbye and stops.
+//! `vigia-aggregator serve`: opens the store, restores the live state, serves agents (gRPC over
+//! mTLS) and, with an `[api]` section, the REST API, until SIGINT or SIGTERM. Then it ends every
+//! agent stream with a Goodbye, stops the API, flushes the live state's pending writes and exits.
+//! SIGHUP reloads the topology overrides file.
 
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
+use tokio_util::sync::CancellationToken;
+use vigia_api::{Api, ApiConfig, ReadModel};
 use vigia_ingest::{AgentRegistry, Ingest, IngestOptions, StaticRegistry};
-use vigia_store::SqliteStore;
+use vigia_state::{Overrides, ServiceConfig, StateConfig, StateHandle, StateService};
+use vigia_store::{ApiKeyStore, IngestStore, StateStore};
 
-use crate::config::{AgentsConfig, Backend};
-use crate::{EX_USAGE, check};
+use crate::config::{AgentsConfig, Config, StateSection};
+use crate::read_model::LiveReadModel;
+use crate::wiring::{AggregatorHealth, AggregatorMetrics, StateFeed};
+use crate::{EX_USAGE, check, store};
+
+/// How long the live state gets to persist what is pending at shutdown.
+const STATE_FLUSH_GRACE: Duration = Duration::from_secs(15);
 
 pub(crate) async fn run(path: &Path) -> ExitCode {
     let loaded = match check::load(path) {
@@ -37,45 +48,155 @@ async fn serve(loaded: check::Loaded) -> anyhow::Result<()> {
     // Register for the signals before anything can take long, so an early SIGTERM is not lost.
     let mut terminate = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
     let mut interrupt = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
+    let mut hangup = signal(SignalKind::hangup()).context("cannot watch SIGHUP")?;
 
-    let Backend::Sqlite { data_dir } = &config.storage.backend else {
-        anyhow::bail!("the postgres backend is not wired yet");
-    };
-    let data_dir = &data_dir.value;
-    let store = tokio::task::spawn_blocking({
-        let data_dir = data_dir.clone();
-        move || SqliteStore::open(&data_dir)
-    })
+    let store = store::open(&config.storage).await?;
+    let overrides = load_overrides(&config.state)?;
+    let (state, state_task) = StateService::start(
+        Arc::clone(&store) as Arc<dyn StateStore>,
+        state_config(&config),
+        overrides,
+    )
     .await
-    .context("store open task failed")?
-    .with_context(|| format!("cannot open the store in {}", data_dir.display()))?;
+    .context("cannot restore the live state from the store")?;
+
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr().context("no local address")?;
-
     let registry: Arc<dyn AgentRegistry> = Arc::new(registry(&config.agents));
     let options = IngestOptions {
         max_message_bytes: config.max_message_bytes,
         ..IngestOptions::default()
     };
-    let ingest = Ingest::new(Arc::new(store), registry).with_options(options);
-    tracing::info!(%addr, data_dir = %data_dir.display(), "aggregator listening");
+    let ingest = Ingest::new(Arc::clone(&store) as Arc<dyn IngestStore>, registry)
+        .with_options(options)
+        .with_listener(Arc::new(StateFeed { tx: state.sender() }));
+    let (agents, ingest_metrics) = (ingest.agents(), ingest.metrics());
+
+    let stop = CancellationToken::new();
+    let api_task = match &config.api {
+        None => None,
+        Some(section) => {
+            let api_listener = TcpListener::bind(section.listen)
+                .await
+                .with_context(|| format!("cannot listen on {} (api.listen)", section.listen))?;
+            let api_addr = api_listener.local_addr().context("no local address")?;
+            let model: Arc<dyn ReadModel> = Arc::new(LiveReadModel {
+                state: state.clone(),
+                agents: Arc::clone(&agents),
+                store: Arc::clone(&store) as Arc<dyn StateStore>,
+            });
+            let router = Api::router(
+                ApiConfig {
+                    rate_per_sec: section.rate_per_sec,
+                    burst: section.burst,
+                    cors_origins: section.cors_origins.clone(),
+                    ..ApiConfig::default()
+                },
+                model,
+                Arc::clone(&store) as Arc<dyn ApiKeyStore>,
+                Arc::new(AggregatorHealth {
+                    state: state.clone(),
+                }),
+                Arc::new(AggregatorMetrics {
+                    ingest: Arc::clone(&ingest_metrics),
+                    agents: Arc::clone(&agents),
+                    state: state.clone(),
+                }),
+            )
+            .context("invalid [api] settings")?;
+            tracing::info!(addr = %api_addr, "REST API listening");
+            println!("api listening on {api_addr}");
+            let stopped = stop.clone();
+            Some(tokio::spawn(vigia_api::serve(api_listener, router, async move {
+                stopped.cancelled().await;
+            })))
+        }
+    };
+
+    tracing::info!(%addr, store = %store::describe(&config.storage), "aggregator listening");
     // On stdout for whoever started us (scripts, tests) to learn the port when it was 0.
     println!("listening on {addr}");
 
-    let shutdown = async move {
-        tokio::select! {
-            _ = terminate.recv() => tracing::info!("SIGTERM received"),
-            _ = interrupt.recv() => tracing::info!("SIGINT received"),
+    let signals = {
+        let stop = stop.clone();
+        let state = state.clone();
+        let overrides_path = config.state.overrides.clone();
+        async move {
+            loop {
+                tokio::select! {
+                    _ = terminate.recv() => { tracing::info!("SIGTERM received"); break }
+                    _ = interrupt.recv() => { tracing::info!("SIGINT received"); break }
+                    _ = hangup.recv() => reload_overrides(&state, overrides_path.as_ref()).await,
+                }
+            }
+            stop.cancel();
         }
     };
-    ingest
-        .serve(listener, tls, shutdown)
+    let served = ingest
+        .serve(listener, tls, signals)
         .await
-        .context("ingest server failed")?;
+        .context("ingest server failed");
+    stop.cancel();
+    if let Some(task) = api_task {
+        match task.await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::error!(%error, "REST API server failed"),
+            Err(error) => tracing::error!(%error, "REST API task failed"),
+        }
+    }
+    state.shutdown();
+    if tokio::time::timeout(STATE_FLUSH_GRACE, state_task).await.is_err() {
+        tracing::warn!(grace = ?STATE_FLUSH_GRACE, "live state still flushing; leaving it");
+    }
+    served?;
     tracing::info!("aggregator stopped");
     Ok(())
+}
+
+fn state_config(config: &Config) -> StateConfig {
+    let defaults = StateConfig::default();
+    StateConfig {
+        stale_after_ms: config.state.stale_after_secs * 1000,
+        service: ServiceConfig {
+            history_days: config.storage.history_days,
+            batches_days: config.storage.batch_days,
+            ..defaults.service.clone()
+        },
+        ..defaults
+    }
+}
+
+fn load_overrides(state: &StateSection) -> anyhow::Result<Option<Overrides>> {
+    let Some(path) = &state.overrides else {
+        return Ok(None);
+    };
+    Overrides::load(&path.value)
+        .map(Some)
+        .with_context(|| format!("state.overrides ({})", path.location))
+}
+
+/// SIGHUP: reads the overrides file again; a bad file is reported and the previous overrides
+/// stay in force.
+async fn reload_overrides(
+    state: &StateHandle,
+    path: Option<&crate::config::Located<std::path::PathBuf>>,
+) {
+    let Some(path) = path else {
+        tracing::info!("SIGHUP: no state.overrides file configured, nothing to reload");
+        return;
+    };
+    match Overrides::load(&path.value) {
+        Ok(overrides) => match state.reload_overrides(overrides).await {
+            Ok(()) => tracing::info!(file = %path.value.display(), "topology overrides reloaded"),
+            Err(error) => tracing::error!(%error, "cannot reload topology overrides"),
+        },
+        Err(error) => tracing::error!(
+            error = format!("{:#}", anyhow::Error::from(error)),
+            "topology overrides not reloaded; the previous ones stay"
+        ),
+    }
 }
 
 /// The agents admitted by the config: allowed ones (or any certified), minus revoked ids and
