@@ -50,6 +50,8 @@ mod postgres;
 mod rows;
 mod sqlite;
 mod state;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod stats;
 
 use async_trait::async_trait;

@@ -1,6 +1,7 @@
 //! One aggregator and its agents in a [`Lab`]: certificates made with `vigia-aggregator pki`,
 //! configs written to a temporary directory, processes started and restarted, and what reached
-//! the aggregator read back from its SQLite database (read-only, independently of our code).
+//! the aggregator read back from its store (SQLite or PostgreSQL, see [`Backend`]), independently
+//! of our code.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -10,6 +11,7 @@ use std::time::Duration;
 use tempfile::TempDir;
 use vigia_core::run::RunResult;
 
+use crate::backend::Backend;
 use crate::lab::{AGGREGATOR_ADDR, Lab};
 use crate::proc::Proc;
 use crate::{bins, wait_until};
@@ -18,6 +20,8 @@ use crate::{bins, wait_until};
 pub const AGENT_ID: &str = "e2e-agent";
 const PORT: u16 = 7443;
 const METRICS_PORT: u16 = 9464;
+/// The aggregator's REST API port (on its namespace's address).
+pub const API_PORT: u16 = 8080;
 
 /// A stored result batch, as the aggregator's database holds it.
 #[derive(Debug, Clone)]
@@ -60,11 +64,13 @@ pub struct Deployment {
     pub lab: Lab,
     pub dir: TempDir,
     pub pki: PathBuf,
+    pub backend: Backend,
 }
 
 impl Deployment {
-    /// A lab, a CA, the aggregator's certificate and the good agent's.
-    pub fn create() -> Self {
+    /// A lab, a CA, the aggregator's certificate and the good agent's; the aggregator will store
+    /// into `backend`.
+    pub fn create(backend: Backend) -> Self {
         let lab = Lab::create();
         let dir = tempfile::tempdir().expect("temp dir");
         let pki = dir.path().join("pki");
@@ -77,7 +83,12 @@ impl Deployment {
             AGGREGATOR_ADDR,
         ]);
         pki_cmd(&["issue-agent", "--dir", path_str(&pki), "--id", AGENT_ID]);
-        Self { lab, dir, pki }
+        Self {
+            lab,
+            dir,
+            pki,
+            backend,
+        }
     }
 
     pub fn data_dir(&self) -> PathBuf {
@@ -88,16 +99,57 @@ impl Deployment {
         self.dir.path().join(format!("{AGENT_ID}-state/spool"))
     }
 
+    /// The aggregator's config file (written by [`start_aggregator`](Self::start_aggregator)).
+    pub fn aggregator_config(&self) -> PathBuf {
+        self.dir.path().join("aggregator.toml")
+    }
+
+    /// Creates a REST API key with `vigia-aggregator apikey create` (in the root namespace: it
+    /// only needs the store) and returns its secret.
+    pub fn create_api_key(&self, scope: &str) -> String {
+        let config = self.aggregator_config();
+        let out = Command::new(bins::path("vigia-aggregator"))
+            .args(["apikey", "create", "--config", path_str(&config)])
+            .args(["--name", "e2e", "--scope", scope])
+            .output()
+            .expect("run vigia-aggregator apikey create");
+        assert!(
+            out.status.success(),
+            "apikey create: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let secret = String::from_utf8(out.stdout).expect("utf-8 secret");
+        let secret = secret.trim();
+        assert!(secret.starts_with("vgk_"), "a secret on stdout: {secret:?}");
+        secret.to_owned()
+    }
+
+    /// `GET http://<aggregator>:API_PORT<path>` from the agent's namespace with `key` (if any):
+    /// the HTTP status and body.
+    pub fn api_get(&self, path: &str, key: Option<&str>) -> (u16, String) {
+        let url = format!("http://{AGGREGATOR_ADDR}:{API_PORT}{path}");
+        let mut cmd = Lab::command(&self.lab.agent_ns, "curl");
+        cmd.args(["-s", "--max-time", "5", "-w", "\n%{http_code}"]);
+        if let Some(key) = key {
+            cmd.args(["-H", &format!("Authorization: Bearer {key}")]);
+        }
+        let out = cmd.arg(&url).output().expect("curl runs");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (body, status) = text.rsplit_once('\n').unwrap_or(("", &text));
+        (status.trim().parse().unwrap_or(0), body.to_owned())
+    }
+
     /// Starts the aggregator (allowing `allowed` agent ids) and waits until it listens.
     pub fn start_aggregator(&self, allowed: &[&str]) -> Proc {
-        let config = self.dir.path().join("aggregator.toml");
+        let config = self.aggregator_config();
         let allowed: Vec<String> = allowed.iter().map(|a| format!("\"{a}\"")).collect();
         std::fs::write(
             &config,
             format!(
-                "[server]\nlisten = \"{AGGREGATOR_ADDR}:{PORT}\"\n\n[storage]\ndata_dir = \"{}\"\n\n\
-                 [tls]\ncert = \"{}\"\nkey = \"{}\"\nclient_ca = \"{}\"\n\n[agents]\nallowed = [{}]\n",
-                self.data_dir().display(),
+                "[server]\nlisten = \"{AGGREGATOR_ADDR}:{PORT}\"\n\n{}\n\
+                 [tls]\ncert = \"{}\"\nkey = \"{}\"\nclient_ca = \"{}\"\n\n[agents]\nallowed = [{}]\n\n\
+                 [api]\nlisten = \"{AGGREGATOR_ADDR}:{API_PORT}\"\n",
+                self.backend.storage_section(&self.data_dir()),
                 self.pki.join("server.pem").display(),
                 self.pki.join("server.key").display(),
                 self.pki.join("ca.pem").display(),
@@ -213,36 +265,17 @@ impl Deployment {
 
     /// Every batch stored for `agent`, by (epoch, seq).
     pub fn stored(&self, agent: &str) -> Vec<Row> {
-        let db = self.data_dir().join("vigia.sqlite3");
-        if !db.exists() {
-            return Vec::new();
-        }
-        let conn = rusqlite::Connection::open_with_flags(
-            &db,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .expect("open the aggregator database read-only");
-        conn.busy_timeout(Duration::from_secs(5))
-            .expect("busy timeout");
-        let mut stmt = conn
-            .prepare(
-                "SELECT epoch, seq, live, received_at_ms, payload FROM result_batch \
-                 WHERE agent_id = ?1 ORDER BY epoch, seq",
-            )
-            .expect("prepare");
-        stmt.query_map([agent], |row| {
-            let payload: Vec<u8> = row.get(4)?;
-            Ok(Row {
-                epoch: row.get::<_, i64>(0)? as u64,
-                seq: row.get::<_, i64>(1)? as u64,
-                live: row.get::<_, i64>(2)? == 1,
-                received_at_ms: row.get::<_, i64>(3)? as u64,
+        self.backend
+            .rows(&self.data_dir(), agent)
+            .into_iter()
+            .map(|(epoch, seq, live, received_at_ms, payload)| Row {
+                epoch,
+                seq,
+                live,
+                received_at_ms,
                 results: decode_stored(&payload),
             })
-        })
-        .expect("query")
-        .collect::<Result<_, _>>()
-        .expect("rows")
+            .collect()
     }
 
     /// Waits until at least `n` batches of `agent` are stored.

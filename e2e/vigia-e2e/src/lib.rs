@@ -11,13 +11,17 @@
 //! test` builds them first) or run without root: every test needs `ip netns` and fails loudly
 //! without it.
 
+pub mod backend;
 pub mod bins;
 pub mod deployment;
 pub mod lab;
 pub mod proc;
 pub mod wait;
 
-pub use deployment::{AGENT_ID, AgentSettings, Deployment, Row, SpoolState, assert_delivered};
+pub use backend::Backend;
+pub use deployment::{
+    AGENT_ID, API_PORT, AgentSettings, Deployment, Row, SpoolState, assert_delivered,
+};
 pub use lab::Lab;
 pub use proc::Proc;
 pub use wait::wait_until;

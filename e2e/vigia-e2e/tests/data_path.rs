@@ -1,19 +1,46 @@
 //! The agent data path end to end (issue 3's checks (a)-(f)): the real agent and aggregator
-//! binaries in separate network namespaces, the agent pinging targets in a third one.
+//! binaries in separate network namespaces, the agent pinging targets in a third one. Every test
+//! runs twice: with the aggregator on its embedded SQLite store and on PostgreSQL.
 //! Run as root (`cargo xtask test` does); every test fails loudly without root.
 
 use std::time::Duration;
 
 use vigia_e2e::deployment::pki;
-use vigia_e2e::{AGENT_ID, AgentSettings, Deployment, assert_delivered, wait_until};
+use vigia_e2e::{AGENT_ID, AgentSettings, Backend, Deployment, assert_delivered, wait_until};
 
 const T: Duration = Duration::from_secs(60);
 
+/// One `#[test]` per case and backend: `sqlite::<case>` and `postgres::<case>`.
+macro_rules! on_both_backends {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[test]
+            fn $case() {
+                super::$case(vigia_e2e::Backend::Sqlite)
+            })*
+        }
+        mod postgres {
+            $(#[test]
+            fn $case() {
+                super::$case(vigia_e2e::Backend::postgres())
+            })*
+        }
+    };
+}
+
+on_both_backends!(
+    an_agent_killed_under_load_loses_nothing_it_spooled_and_duplicates_nothing,
+    after_an_aggregator_outage_the_backlog_replays_behind_live_results,
+    a_partition_delays_results_but_loses_none,
+    a_full_spool_drops_the_oldest_and_keeps_running,
+    a_corrupt_spool_is_quarantined_and_reported,
+    wrong_ca_expired_and_unknown_agent_certificates_are_refused,
+);
+
 /// (a) `kill -9` of the agent under load, then a restart: every spooled result arrives, none
 /// twice.
-#[test]
-fn an_agent_killed_under_load_loses_nothing_it_spooled_and_duplicates_nothing() {
-    let d = Deployment::create();
+fn an_agent_killed_under_load_loses_nothing_it_spooled_and_duplicates_nothing(backend: Backend) {
+    let d = Deployment::create(backend);
     let _aggregator = d.start_aggregator(&[AGENT_ID]);
     let load = AgentSettings {
         targets: "10.251.0.0/21".into(),
@@ -51,9 +78,8 @@ fn an_agent_killed_under_load_loses_nothing_it_spooled_and_duplicates_nothing() 
 
 /// (b) The aggregator down for a while: the backlog replays after it returns, paced, while live
 /// results keep flowing ahead of it.
-#[test]
-fn after_an_aggregator_outage_the_backlog_replays_behind_live_results() {
-    let d = Deployment::create();
+fn after_an_aggregator_outage_the_backlog_replays_behind_live_results(backend: Backend) {
+    let d = Deployment::create(backend);
     let aggregator = d.start_aggregator(&[AGENT_ID]);
     let settings = AgentSettings {
         backlog_rate: 2,
@@ -107,9 +133,8 @@ fn after_an_aggregator_outage_the_backlog_replays_behind_live_results() {
 
 /// (c) A network partition (nftables drops everything between agent and aggregator): results
 /// wait in the spool and are delivered once it heals.
-#[test]
-fn a_partition_delays_results_but_loses_none() {
-    let d = Deployment::create();
+fn a_partition_delays_results_but_loses_none(backend: Backend) {
+    let d = Deployment::create(backend);
     let _aggregator = d.start_aggregator(&[AGENT_ID]);
     let agent = d.start_agent(AGENT_ID, &AgentSettings::default(), None);
     d.wait_stored(AGENT_ID, 2, T);
@@ -129,9 +154,8 @@ fn a_partition_delays_results_but_loses_none() {
 }
 
 /// (d) A full spool drops its oldest results, counts them, and the agent keeps running.
-#[test]
-fn a_full_spool_drops_the_oldest_and_keeps_running() {
-    let d = Deployment::create();
+fn a_full_spool_drops_the_oldest_and_keeps_running(backend: Backend) {
+    let d = Deployment::create(backend);
     let settings = AgentSettings {
         spool_megabytes: 1,
         ..AgentSettings::default()
@@ -158,9 +182,8 @@ fn a_full_spool_drops_the_oldest_and_keeps_running() {
 }
 
 /// (e) A corrupt spool is moved aside at start; the agent runs and reports it to the aggregator.
-#[test]
-fn a_corrupt_spool_is_quarantined_and_reported() {
-    let d = Deployment::create();
+fn a_corrupt_spool_is_quarantined_and_reported(backend: Backend) {
+    let d = Deployment::create(backend);
     let agent = d.start_agent(AGENT_ID, &AgentSettings::default(), None);
     d.wait_metric("vigia_agent_spool_records", T, |n| n >= 2.0);
     agent.terminate(Duration::from_secs(30));
@@ -198,9 +221,8 @@ fn a_corrupt_spool_is_quarantined_and_reported() {
 
 /// (f) Certificates from another CA, expired ones and unknown agent ids are refused, while the
 /// good agent keeps delivering.
-#[test]
-fn wrong_ca_expired_and_unknown_agent_certificates_are_refused() {
-    let d = Deployment::create();
+fn wrong_ca_expired_and_unknown_agent_certificates_are_refused(backend: Backend) {
+    let d = Deployment::create(backend);
     let _aggregator = d.start_aggregator(&[AGENT_ID, "expired-agent"]);
     let good = d.start_agent(AGENT_ID, &AgentSettings::default(), None);
     let other_ca = d.dir.path().join("other-ca");

@@ -202,3 +202,24 @@ fn the_postgres_backend_needs_a_url_and_sqlite_a_data_dir() {
         )]
     );
 }
+
+#[test]
+fn the_example_topology_overrides_parse() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/topology.example.toml");
+    let overrides = vigia_state::Overrides::load(&path).expect("the example overrides must parse");
+    assert_eq!(overrides.entities.len(), 2);
+    assert_eq!(overrides.edges.len(), 2);
+    assert_eq!(overrides.remove_edges.len(), 1);
+}
+
+#[test]
+fn the_example_config_serves_the_api_and_keeps_history() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/aggregator.example.toml");
+    let config = Config::load(&path).expect("the example config must parse");
+    let api = config.api.expect("the example serves the API");
+    assert_eq!(api.listen, "127.0.0.1:8080".parse().expect("addr"));
+    assert_eq!((api.rate_per_sec, api.burst), (100, 200));
+    assert_eq!((config.storage.history_days, config.storage.batch_days), (90, 7));
+    assert!(config.agents.revoked.is_empty() && config.agents.revoked_serials.is_empty());
+    assert!(config.state.overrides.is_none());
+}

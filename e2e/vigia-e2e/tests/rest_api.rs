@@ -1,0 +1,95 @@
+//! The aggregator's live state and REST API end to end: an agent pings hosts, the aggregator
+//! turns the results into entities, and the API (key made with `vigia-aggregator apikey create`)
+//! serves them, on both stores, across an aggregator restart. Run as root.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use vigia_e2e::{AGENT_ID, AgentSettings, Backend, Deployment, wait_until};
+
+const T: Duration = Duration::from_secs(60);
+/// The hosts of 10.251.0.0/28: the agent probes neither the network nor the broadcast address.
+const HOSTS: usize = 14;
+
+fn json(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
+}
+
+fn pinged_hosts_become_entities_served_by_the_api(backend: Backend) {
+    let d = Deployment::create(backend);
+    let aggregator = d.start_aggregator(&[AGENT_ID]);
+    let settings = AgentSettings {
+        targets: "10.251.0.0/28".into(),
+        ..AgentSettings::default()
+    };
+    let _agent = d.start_agent(AGENT_ID, &settings, None);
+    let key = d.create_api_key("read");
+
+    // Every host answers ping in the target namespace: all of them come up.
+    let listing = "/v1/entities?kind=host&state=up&limit=1000";
+    let hosts = wait_until("every pinged host up in the API", T, || {
+        let (status, body) = d.api_get(listing, Some(&key));
+        let page = (status == 200).then(|| json(&body))?;
+        let items = page["items"].as_array()?.clone();
+        (items.len() == HOSTS).then_some(items)
+    });
+    let first = hosts[0]["id"].as_str().expect("id").to_owned();
+    assert!(first.starts_with("host:10.251.0."), "{first}");
+
+    let (status, body) = d.api_get(&format!("/v1/entities/{first}"), Some(&key));
+    assert_eq!(status, 200, "{body}");
+    let entity = json(&body);
+    assert_eq!(entity["state"]["value"], "up");
+    let (status, body) = d.api_get(
+        &format!("/v1/entities/{first}/observations?limit=2"),
+        Some(&key),
+    );
+    assert_eq!(status, 200, "{body}");
+    let observations = json(&body);
+    assert_eq!(
+        observations.as_array().map(Vec::len),
+        Some(2),
+        "{observations}"
+    );
+    assert_eq!(observations[0]["agent"], AGENT_ID);
+
+    let (status, body) = d.api_get(&format!("/v1/agents/{AGENT_ID}"), Some(&key));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(json(&body)["connected"], true);
+
+    // No key, a wrong key: refused with the error body.
+    let (status, body) = d.api_get(listing, None);
+    assert_eq!(
+        (status, json(&body)["error"]["code"].clone()),
+        (401, "missing_api_key".into())
+    );
+    let wrong = format!("{}x", &key[..key.len() - 1]);
+    let (status, body) = d.api_get(listing, Some(&wrong));
+    assert_eq!(
+        (status, json(&body)["error"]["code"].clone()),
+        (401, "invalid_api_key".into())
+    );
+
+    // A restart: the state comes back from the store (history included) before new results.
+    aggregator.terminate(T);
+    let _aggregator = d.start_aggregator(&[AGENT_ID]);
+    let (status, body) = d.api_get(&format!("/v1/entities/{first}"), Some(&key));
+    assert_eq!(status, 200, "restored after restart: {body}");
+    assert_eq!(json(&body)["state"]["value"], "up");
+    let (status, body) = d.api_get(&format!("/v1/entities/{first}/history"), Some(&key));
+    assert_eq!(status, 200, "{body}");
+    let history = json(&body);
+    assert_eq!(history[0]["state"], "up", "{history}");
+    let (status, _) = d.api_get("/health", None);
+    assert_eq!(status, 200);
+}
+
+#[test]
+fn sqlite_pinged_hosts_become_entities_served_by_the_api() {
+    pinged_hosts_become_entities_served_by_the_api(Backend::Sqlite);
+}
+
+#[test]
+fn postgres_pinged_hosts_become_entities_served_by_the_api() {
+    pinged_hosts_become_entities_served_by_the_api(Backend::postgres());
+}
