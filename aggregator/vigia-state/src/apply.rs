@@ -11,7 +11,7 @@ use vigia_core::{
 };
 
 use crate::config::Thresholds;
-use crate::id::{EntityId, IdError};
+use crate::id::{EntityId, IdError, IdMaker};
 use crate::model::State;
 
 /// Label naming the entity an observation is about: `vigia.entity=<kind>:<id>`.
@@ -87,6 +87,17 @@ pub(crate) struct Effects {
 }
 
 impl Effects {
+    /// Empties it, keeping the buffers.
+    pub(crate) fn clear(&mut self) {
+        self.primary = None;
+        self.site_entity = None;
+        self.touches.clear();
+        self.edges.clear();
+        self.states.clear();
+        self.samples.clear();
+        self.failure = None;
+    }
+
     fn touch(&mut self, id: &EntityId, name: Option<String>, attrs: Vec<AttrOp>) {
         self.touches.push(Touch {
             id: id.clone(),
@@ -165,37 +176,60 @@ pub(crate) fn site_label(obs: &Observation) -> Option<EntityId> {
 
 /// The entity a device-level observation is about: the `vigia.entity` label when valid, else
 /// `host:<fallback>`.
-fn subject(obs: &Observation, fallback: &str) -> Result<EntityId, IdError> {
-    if let Some(id) = label(obs, ENTITY_LABEL).and_then(|v| EntityId::parse(v).ok()) {
+fn subject(obs: &Observation, fallback: &str, ids: &mut IdMaker<'_>) -> Result<EntityId, IdError> {
+    if let Some(id) = label(obs, ENTITY_LABEL).and_then(|v| ids.parse(v).ok()) {
         return Ok(id);
     }
-    EntityId::new(&EntityKind::Other("host".into()), fallback)
+    ids.of_kind("host", fallback)
 }
 
 /// Maps an observation. `Err` when it names an entity by an invalid id (the observation is
 /// skipped and counted).
+#[cfg(test)]
 pub(crate) fn map(obs: &Observation, thresholds: &Thresholds) -> Result<Effects, IdError> {
+    let mut fx = Effects::default();
+    map_into(
+        obs,
+        thresholds,
+        &mut IdMaker::new(&(), String::new()),
+        &mut fx,
+    )?;
+    Ok(fx)
+}
+
+/// [`map`] into `fx` (cleared first, to reuse its buffers), with ids made by `ids`.
+pub(crate) fn map_into(
+    obs: &Observation,
+    thresholds: &Thresholds,
+    ids: &mut IdMaker<'_>,
+    fx: &mut Effects,
+) -> Result<(), IdError> {
+    fx.clear();
     match &obs.kind {
-        ObservationKind::Reachability(r) => reachability(obs, r),
-        ObservationKind::Metric(m) => metric(obs, m),
-        ObservationKind::Interface(i) => interface(obs, i),
-        ObservationKind::PppoeSession(s) => pppoe_session(s),
-        ObservationKind::Onu(o) => onu(o, thresholds),
-        ObservationKind::RadioLink(r) => radio_link(r, thresholds),
-        ObservationKind::Customer(c) => customer(c),
-        ObservationKind::TopologyEdge(e) => topology_edge(e),
-        ObservationKind::Alarm(a) => alarm(a),
-        ObservationKind::Failure(f) => Ok(Effects {
-            failure: Some(format!("{}: {}", obs.target, f)),
-            ..Effects::default()
-        }),
+        ObservationKind::Reachability(r) => reachability(obs, r, ids, fx),
+        ObservationKind::Metric(m) => metric(obs, m, ids, fx),
+        ObservationKind::Interface(i) => interface(obs, i, ids, fx),
+        ObservationKind::PppoeSession(s) => pppoe_session(s, ids, fx),
+        ObservationKind::Onu(o) => onu(o, thresholds, ids, fx),
+        ObservationKind::RadioLink(r) => radio_link(r, thresholds, ids, fx),
+        ObservationKind::Customer(c) => customer(c, ids, fx),
+        ObservationKind::TopologyEdge(e) => topology_edge(e, ids, fx),
+        ObservationKind::Alarm(a) => alarm(a, ids, fx),
+        ObservationKind::Failure(f) => {
+            fx.failure = Some(format!("{}: {}", obs.target, f));
+            Ok(())
+        }
     }
 }
 
 /// `Reachability` → the target entity (label or `host:<address>`) up or down, RTT and loss.
-fn reachability(obs: &Observation, r: &Reachability) -> Result<Effects, IdError> {
-    let id = subject(obs, &r.address)?;
-    let mut fx = Effects::default();
+fn reachability(
+    obs: &Observation,
+    r: &Reachability,
+    ids: &mut IdMaker<'_>,
+    fx: &mut Effects,
+) -> Result<(), IdError> {
+    let id = subject(obs, &r.address, ids)?;
     let loss = if r.sent > 0 {
         Some(f64::from(r.sent.saturating_sub(r.received)) / f64::from(r.sent))
     } else {
@@ -224,13 +258,17 @@ fn reachability(obs: &Observation, r: &Reachability) -> Result<Effects, IdError>
     fx.sample(&id, "loss_ratio", loss);
     fx.primary = Some(id.clone());
     fx.site_entity = Some(id);
-    Ok(fx)
+    Ok(())
 }
 
 /// `Metric` → a sample of the target entity's series (name + metric labels).
-fn metric(obs: &Observation, m: &Metric) -> Result<Effects, IdError> {
-    let id = subject(obs, &obs.target)?;
-    let mut fx = Effects::default();
+fn metric(
+    obs: &Observation,
+    m: &Metric,
+    ids: &mut IdMaker<'_>,
+    fx: &mut Effects,
+) -> Result<(), IdError> {
+    let id = subject(obs, &obs.target, ids)?;
     fx.touch(&id, None, Vec::new());
     if m.value.is_finite() {
         let mut labels = m.metric_labels.clone();
@@ -244,7 +282,7 @@ fn metric(obs: &Observation, m: &Metric) -> Result<Effects, IdError> {
     }
     fx.primary = Some(id.clone());
     fx.site_entity = Some(id);
-    Ok(fx)
+    Ok(())
 }
 
 fn link_status(status: LinkStatus) -> &'static str {
@@ -261,9 +299,13 @@ fn link_status(status: LinkStatus) -> &'static str {
 
 /// `Interface` → an entry of the device's `interfaces` attribute (status and speed; counters
 /// are not kept: they are readings for a time-series system, not state).
-fn interface(obs: &Observation, i: &InterfaceStatus) -> Result<Effects, IdError> {
-    let id = subject(obs, &obs.target)?;
-    let mut fx = Effects::default();
+fn interface(
+    obs: &Observation,
+    i: &InterfaceStatus,
+    ids: &mut IdMaker<'_>,
+    fx: &mut Effects,
+) -> Result<(), IdError> {
+    let id = subject(obs, &obs.target, ids)?;
     let value = json!({
         "index": i.index,
         "alias": i.alias,
@@ -281,15 +323,14 @@ fn interface(obs: &Observation, i: &InterfaceStatus) -> Result<Effects, IdError>
     );
     fx.primary = Some(id.clone());
     fx.site_entity = Some(id);
-    Ok(fx)
+    Ok(())
 }
 
 /// `PppoeSession` → the subscriber (login) up/down, its concentrator, and the edge
 /// concentrator → subscriber.
-fn pppoe_session(s: &PppoeSession) -> Result<Effects, IdError> {
-    let subscriber = EntityId::new(&EntityKind::Subscriber, &s.login)?;
-    let concentrator = EntityId::new(&EntityKind::Concentrator, &s.concentrator)?;
-    let mut fx = Effects::default();
+fn pppoe_session(s: &PppoeSession, ids: &mut IdMaker<'_>, fx: &mut Effects) -> Result<(), IdError> {
+    let subscriber = ids.make(&EntityKind::Subscriber, &s.login)?;
+    let concentrator = ids.make(&EntityKind::Concentrator, &s.concentrator)?;
     let mut attrs = vec![set("concentrator", concentrator.local())];
     if let Some(address) = &s.address {
         attrs.push(reading("address", address.as_str()));
@@ -321,7 +362,7 @@ fn pppoe_session(s: &PppoeSession) -> Result<Effects, IdError> {
     }
     fx.primary = Some(subscriber);
     fx.site_entity = Some(concentrator);
-    Ok(fx)
+    Ok(())
 }
 
 fn onu_status(status: OnuStatus) -> &'static str {
@@ -336,11 +377,12 @@ fn onu_status(status: OnuStatus) -> &'static str {
 
 /// `Onu` → the ONU (readings, model, last down cause), its OLT and PON port (and splitter), the
 /// edges olt → pon_port → (splitter →) onu → subscriber, and the ONU's state.
-fn onu(o: &Onu, th: &Thresholds) -> Result<Effects, IdError> {
-    let onu = EntityId::new(&EntityKind::Onu, &o.serial)?;
-    let olt = EntityId::new(&EntityKind::Olt, &o.olt)?;
-    let mut fx = Effects::default();
-    let mut attrs = vec![set("status", onu_status(o.status)), set("olt", olt.local())];
+fn onu(o: &Onu, th: &Thresholds, ids: &mut IdMaker<'_>, fx: &mut Effects) -> Result<(), IdError> {
+    let onu = ids.make(&EntityKind::Onu, &o.serial)?;
+    let olt = ids.make(&EntityKind::Olt, &o.olt)?;
+    let mut attrs = Vec::with_capacity(16);
+    attrs.push(set("status", onu_status(o.status)));
+    attrs.push(set("olt", olt.local()));
     for (key, value) in [("board", o.board), ("port", o.port), ("onu_id", o.onu_id)] {
         if let Some(value) = value {
             attrs.push(set(key, value));
@@ -381,13 +423,13 @@ fn onu(o: &Onu, th: &Thresholds) -> Result<Effects, IdError> {
     };
     let mut uplink = olt.clone();
     if let Some(pon) = pon {
-        let pon = EntityId::new(&EntityKind::PonPort, &pon)?;
+        let pon = ids.make(&EntityKind::PonPort, &pon)?;
         fx.touch(&pon, None, Vec::new());
         fx.edge(&olt, &pon, "fibre", &["olt"]);
         uplink = pon;
     }
     if let Some(splitter) = o.splitter.as_deref().filter(|s| !s.trim().is_empty()) {
-        let splitter = EntityId::new(&EntityKind::Splitter, splitter)?;
+        let splitter = ids.make(&EntityKind::Splitter, splitter)?;
         fx.touch(&splitter, None, Vec::new());
         fx.edge(
             &uplink,
@@ -399,7 +441,7 @@ fn onu(o: &Onu, th: &Thresholds) -> Result<Effects, IdError> {
     }
     fx.edge(&uplink, &onu, "fibre", &["olt", "pon_port", "splitter"]);
     if let Some(login) = o.login.as_deref().filter(|l| !l.trim().is_empty()) {
-        let subscriber = EntityId::new(&EntityKind::Subscriber, login)?;
+        let subscriber = ids.make(&EntityKind::Subscriber, login)?;
         fx.touch(&subscriber, Some(login.trim().to_owned()), Vec::new());
         fx.edge(&onu, &subscriber, "ethernet", &["onu"]);
     }
@@ -427,14 +469,18 @@ fn onu(o: &Onu, th: &Thresholds) -> Result<Effects, IdError> {
     fx.sample(&onu, "olt_rx_dbm", o.olt_rx_dbm);
     fx.primary = Some(onu);
     fx.site_entity = Some(olt);
-    Ok(fx)
+    Ok(())
 }
 
 /// `RadioLink` → the subscriber module (state, readings), its AP and tower, and the edges
 /// tower → AP → SM (or tower → SM without an AP).
-fn radio_link(r: &RadioLink, th: &Thresholds) -> Result<Effects, IdError> {
-    let sm = EntityId::new(&EntityKind::SubscriberModule, &r.sm_mac)?;
-    let mut fx = Effects::default();
+fn radio_link(
+    r: &RadioLink,
+    th: &Thresholds,
+    ids: &mut IdMaker<'_>,
+    fx: &mut Effects,
+) -> Result<(), IdError> {
+    let sm = ids.make(&EntityKind::SubscriberModule, &r.sm_mac)?;
     let mut attrs = Vec::new();
     if let Some(rssi) = r.rssi_dbm.filter(|v| v.is_finite()) {
         attrs.push(reading("rssi_dbm", rssi));
@@ -450,11 +496,11 @@ fn radio_link(r: &RadioLink, th: &Thresholds) -> Result<Effects, IdError> {
     }
     fx.touch(&sm, None, attrs);
     let ap = match r.ap_mac.as_deref().filter(|m| !m.trim().is_empty()) {
-        Some(mac) => Some(EntityId::new(&EntityKind::AccessPoint, mac)?),
+        Some(mac) => Some(ids.make(&EntityKind::AccessPoint, mac)?),
         None => None,
     };
     let tower = match r.tower.as_deref().filter(|t| !t.trim().is_empty()) {
-        Some(name) => Some(EntityId::new(&EntityKind::Tower, name)?),
+        Some(name) => Some(ids.make(&EntityKind::Tower, name)?),
         None => None,
     };
     if let Some(ap) = &ap {
@@ -496,7 +542,7 @@ fn radio_link(r: &RadioLink, th: &Thresholds) -> Result<Effects, IdError> {
     fx.sample(&sm, "snr_db", r.snr_db);
     fx.primary = Some(sm.clone());
     fx.site_entity = tower.or(ap).or(Some(sm));
-    Ok(fx)
+    Ok(())
 }
 
 fn billing(state: vigia_core::BillingState) -> &'static str {
@@ -511,9 +557,8 @@ fn billing(state: vigia_core::BillingState) -> &'static str {
 
 /// `Customer` → the customer (billing state and plan as attributes; no operational state) and
 /// an edge customer → subscriber per login.
-fn customer(c: &Customer) -> Result<Effects, IdError> {
-    let id = EntityId::new(&EntityKind::Customer, &c.id)?;
-    let mut fx = Effects::default();
+fn customer(c: &Customer, ids: &mut IdMaker<'_>, fx: &mut Effects) -> Result<(), IdError> {
+    let id = ids.make(&EntityKind::Customer, &c.id)?;
     let mut attrs = vec![set("billing", billing(c.billing))];
     if let Some(code) = &c.billing_code {
         attrs.push(set("billing_code", code.as_str()));
@@ -534,12 +579,12 @@ fn customer(c: &Customer) -> Result<Effects, IdError> {
     let name = Some(c.name.trim().to_owned()).filter(|n| !n.is_empty());
     fx.touch(&id, name, attrs);
     for login in logins {
-        let subscriber = EntityId::new(&EntityKind::Subscriber, login)?;
+        let subscriber = ids.make(&EntityKind::Subscriber, login)?;
         fx.touch(&subscriber, Some(login.to_owned()), Vec::new());
         fx.edge(&id, &subscriber, "logical", &["customer"]);
     }
     fx.primary = Some(id);
-    Ok(fx)
+    Ok(())
 }
 
 fn edge_kind(kind: &EdgeKind) -> String {
@@ -554,22 +599,20 @@ fn edge_kind(kind: &EdgeKind) -> String {
 }
 
 /// `TopologyEdge` → the edge as given, and both entities.
-fn topology_edge(e: &TopologyEdge) -> Result<Effects, IdError> {
-    let parent = EntityId::from_ref(&e.parent)?;
-    let child = EntityId::from_ref(&e.child)?;
-    let mut fx = Effects::default();
+fn topology_edge(e: &TopologyEdge, ids: &mut IdMaker<'_>, fx: &mut Effects) -> Result<(), IdError> {
+    let parent = ids.of_ref(&e.parent)?;
+    let child = ids.of_ref(&e.child)?;
     fx.touch(&parent, None, Vec::new());
     fx.touch(&child, None, Vec::new());
     fx.edge(&parent, &child, &edge_kind(&e.edge_kind), &[]);
     fx.primary = Some(child);
-    Ok(fx)
+    Ok(())
 }
 
 /// `Alarm` → an entry of the source entity's `alarms` attribute (no state: alarms are evidence
 /// for correlation, not a state by themselves).
-fn alarm(a: &Alarm) -> Result<Effects, IdError> {
-    let id = EntityId::from_ref(&a.source)?;
-    let mut fx = Effects::default();
+fn alarm(a: &Alarm, ids: &mut IdMaker<'_>, fx: &mut Effects) -> Result<(), IdError> {
+    let id = ids.of_ref(&a.source)?;
     let severity = match a.severity {
         vigia_core::Severity::Critical => "critical",
         vigia_core::Severity::Major => "major",
@@ -587,7 +630,7 @@ fn alarm(a: &Alarm) -> Result<Effects, IdError> {
     fx.touch(&id, None, vec![AttrOp::Alarm(value)]);
     fx.primary = Some(id.clone());
     fx.site_entity = Some(id);
-    Ok(fx)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -5,10 +5,11 @@
 //! (access points, subscriber modules) are lower-case colon form (`00:04:56:aa:bb:cc`) when the
 //! id is a MAC in any common notation; other ids are kept as given.
 
-use std::borrow::Cow;
+use std::borrow::{Borrow, Cow};
 use std::fmt;
+use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 use vigia_core::{EntityKind, EntityRef};
 
 /// Longest accepted id, kind prefix included.
@@ -30,9 +31,11 @@ pub enum IdError {
 }
 
 /// A canonical, normalised entity id, e.g. `onu:HWTC1A2B3C4D` or `pon_port:olt-1/0/3`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(transparent)]
-pub struct EntityId(String);
+///
+/// Shared text: clones are cheap (the live state holds each id in several indexes). It hashes,
+/// compares and orders as its text, and is looked up by `&str`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EntityId(Arc<str>);
 
 impl EntityId {
     /// Builds the id of a `kind` entity from a vendor's raw id, normalising it.
@@ -55,38 +58,14 @@ impl EntityId {
     }
 
     fn from_parts(kind: &str, raw: &str) -> Result<Self, IdError> {
-        if kind.is_empty()
-            || !kind
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-        {
-            return Err(IdError::BadKind(kind.to_owned()));
-        }
-        let trimmed = raw.trim();
-        if trimmed.is_empty() {
-            return Err(IdError::Empty(kind.to_owned()));
-        }
-        if trimmed.chars().any(char::is_control) {
-            return Err(IdError::Control(trimmed.to_owned()));
-        }
-        let id: Cow<'_, str> = match kind {
-            "onu" => Cow::Owned(trimmed.to_uppercase()),
-            "access_point" | "subscriber_module" => match normalise_mac(trimmed) {
-                Some(mac) => Cow::Owned(mac),
-                None => Cow::Borrowed(trimmed),
-            },
-            _ => Cow::Borrowed(trimmed),
-        };
-        let full = format!("{kind}:{id}");
-        if full.len() > MAX_ID_LEN {
-            return Err(IdError::TooLong(full));
-        }
-        Ok(Self(full))
+        let mut text = String::new();
+        write_parts(kind, raw, &mut text)?;
+        Ok(Self(text.into()))
     }
 
     /// An id taken as is (for range bounds such as `onu:`).
     pub(crate) fn unchecked(text: String) -> Self {
-        Self(text)
+        Self(text.into())
     }
 
     /// The whole id, `<kind>:<id>`.
@@ -104,8 +83,25 @@ impl EntityId {
         self.0.split_once(':').map_or("", |(_, id)| id)
     }
 
+    /// The shared text, to hold without copying it.
+    pub(crate) fn shared(&self) -> &Arc<str> {
+        &self.0
+    }
+
     pub fn into_string(self) -> String {
-        self.0
+        self.0.as_ref().to_owned()
+    }
+}
+
+impl Serialize for EntityId {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl Borrow<str> for EntityId {
+    fn borrow(&self) -> &str {
+        &self.0
     }
 }
 
@@ -118,6 +114,101 @@ impl fmt::Display for EntityId {
 impl AsRef<str> for EntityId {
     fn as_ref(&self) -> &str {
         &self.0
+    }
+}
+
+/// Writes the normalised `<kind>:<id>` text into `out` (cleared first).
+fn write_parts(kind: &str, raw: &str, out: &mut String) -> Result<(), IdError> {
+    if kind.is_empty()
+        || !kind
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
+        return Err(IdError::BadKind(kind.to_owned()));
+    }
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Err(IdError::Empty(kind.to_owned()));
+    }
+    if trimmed.chars().any(char::is_control) {
+        return Err(IdError::Control(trimmed.to_owned()));
+    }
+    out.clear();
+    out.push_str(kind);
+    out.push(':');
+    match kind {
+        "onu" if trimmed.is_ascii() => {
+            out.extend(trimmed.chars().map(|c| c.to_ascii_uppercase()));
+        }
+        "onu" => out.push_str(&trimmed.to_uppercase()),
+        "access_point" | "subscriber_module" => match normalise_mac(trimmed) {
+            Some(mac) => out.push_str(&mac),
+            None => out.push_str(trimmed),
+        },
+        _ => out.push_str(trimmed),
+    }
+    if out.len() > MAX_ID_LEN {
+        return Err(IdError::TooLong(out.clone()));
+    }
+    Ok(())
+}
+
+/// Ids already held somewhere (the live state's entities), to share their text.
+pub(crate) trait KnownIds {
+    /// The held id whose text is `text`, if any.
+    fn find(&self, text: &str) -> Option<EntityId>;
+}
+
+impl KnownIds for () {
+    fn find(&self, _: &str) -> Option<EntityId> {
+        None
+    }
+}
+
+/// Builds ids like [`EntityId::new`], but an id that is already known is returned as a clone of
+/// the known one: no allocation, and comparing the two is a pointer comparison.
+pub(crate) struct IdMaker<'a> {
+    known: &'a dyn KnownIds,
+    text: String,
+}
+
+impl<'a> IdMaker<'a> {
+    /// `text` is a buffer to reuse.
+    pub(crate) fn new(known: &'a dyn KnownIds, text: String) -> Self {
+        Self { known, text }
+    }
+
+    /// The buffer, to reuse for the next maker.
+    pub(crate) fn into_buffer(self) -> String {
+        self.text
+    }
+
+    /// [`EntityId::new`].
+    pub(crate) fn make(&mut self, kind: &EntityKind, raw: &str) -> Result<EntityId, IdError> {
+        self.of_kind(&kind_name(kind), raw)
+    }
+
+    /// [`EntityId::from_ref`].
+    pub(crate) fn of_ref(&mut self, entity: &EntityRef) -> Result<EntityId, IdError> {
+        self.make(&entity.kind, &entity.id)
+    }
+
+    /// [`EntityId::parse`].
+    pub(crate) fn parse(&mut self, text: &str) -> Result<EntityId, IdError> {
+        let text = text.trim();
+        let (kind, id) = text
+            .split_once(':')
+            .ok_or_else(|| IdError::NoKind(text.to_owned()))?;
+        self.of_kind(kind.trim(), id)
+    }
+
+    /// An id of the kind named `kind` (snake case), e.g. `host`.
+    pub(crate) fn of_kind(&mut self, kind: &str, raw: &str) -> Result<EntityId, IdError> {
+        write_parts(kind, raw, &mut self.text)?;
+        Ok(self
+            .known
+            .find(&self.text)
+            .unwrap_or_else(|| EntityId(self.text.as_str().into())))
     }
 }
 

@@ -29,9 +29,13 @@
 //!   → `olt:<name>` → `pon_port:<olt>/<board>/<port>` → `splitter:<odb>` → `onu:<serial>`. Edges
 //!   that mappings derive (ONU, PPPoE, radio, customer) are one-parent-per-source: when a source
 //!   reports a child under a new parent of the same role, the old edge is removed.
-//! - **Live state** ([`LiveState`]): entities in a `BTreeMap` (ordered pages), parent/child
-//!   indexes, current states, the latest K observations per entity, metric windows and each
-//!   (agent, plugin) source's health. [`LiveState::apply`] returns the [`Changes`] to persist:
+//! - **Live state** ([`LiveState`]): entities in a hash map by id (a fast seeded hasher; ids are
+//!   shared text, so an id already known is reused, not allocated, and compares by pointer),
+//!   with every id also in an ordered set (for pages; touched only when an entity is created),
+//!   parent/child indexes, current states, the latest K observations per entity, metric windows
+//!   and each (agent, plugin) source's health. [`LiveState::apply`] (or
+//!   [`LiveState::apply_owned`], which moves the observations it keeps instead of cloning them;
+//!   the service uses it) returns the [`Changes`] to persist:
 //!   state changes only when the state differs (history is changes, not samples; replays change
 //!   nothing; an observation not newer than the current state's `since_ms` never flips it), and
 //!   entity/edge rows only when they changed materially or their last-seen time moved by the

@@ -1,19 +1,22 @@
 //! [`LiveState`]: every entity, edge and current state in memory, folded from committed runs,
 //! and the [`Changes`] that must be persisted for it to survive a restart.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
-use serde_json::{Value, json};
+use serde_json::json;
 use vigia_core::run::{RunOutcome, RunResult};
 use vigia_store::{EdgeRow, EntityRow, StateChange};
 
-use crate::apply::{self, AttrOp, Effects, Proposal, Touch};
+use crate::apply::Effects;
 use crate::config::StateConfig;
-use crate::id::EntityId;
+use crate::id::{EntityId, KnownIds};
 use crate::metrics::MetricsWindow;
 use crate::model::{Entity, State, StateInfo};
-use crate::view::{ObservationView, SourceView};
+use crate::view::SourceView;
 
+mod fold;
 mod overrides;
 mod read;
 mod restore;
@@ -63,7 +66,11 @@ pub struct ApplyStats {
     pub state_changes: u64,
 }
 
-type EdgeKey = (EntityId, EntityId, String);
+/// Source of an edge: `plugin:<id>` or [`OVERRIDE_SOURCE`] (shared: every edge holds one).
+pub(crate) type EdgeSource = Arc<str>;
+type EdgeKey = (EntityId, EntityId, EdgeSource);
+/// A hash map with a fast, per-process seeded hasher (ids are short strings looked up often).
+pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 #[derive(Debug, Clone)]
 pub(crate) struct EdgeInfo {
@@ -71,33 +78,54 @@ pub(crate) struct EdgeInfo {
     pub seen_ms: u64,
     pub dirty: bool,
     pub persisted_seen_ms: Option<u64>,
+    /// The [`Touched::seq`] that last listed this edge.
+    pub touched_seq: u64,
 }
 
-/// What one apply touched, to build its [`Changes`] without scanning everything.
+/// What one apply touched, to build its [`Changes`] without scanning everything. Entities and
+/// edges carry the `seq` that last listed them, so each is listed once without a set lookup.
 #[derive(Default)]
 struct Touched {
-    entities: BTreeSet<EntityId>,
-    edges: BTreeSet<EdgeKey>,
+    seq: u64,
+    entities: Vec<EntityId>,
+    edges: Vec<EdgeKey>,
     removed: BTreeSet<EdgeKey>,
     states: Vec<StateChange>,
 }
 
-/// The live state: entities (ordered by id), topology, current states, latest observations,
-/// metric windows and source health.
+impl Touched {
+    fn entity(&mut self, entity: &mut Entity) {
+        if entity.touched_seq != self.seq {
+            entity.touched_seq = self.seq;
+            self.entities.push(entity.id.clone());
+        }
+    }
+}
+
+/// The live state: entities (hashed by id, with the ids kept in order for pages), topology,
+/// current states, latest observations, metric windows and source health.
 #[derive(Debug)]
 pub struct LiveState {
     config: StateConfig,
-    entities: BTreeMap<EntityId, Entity>,
-    edges: BTreeMap<EdgeKey, EdgeInfo>,
+    /// Boxed: the table stays small (cache-friendly probes, cheap growth).
+    entities: FastMap<EntityId, Box<Entity>>,
+    /// Every entity id, in order (touched only when an entity is created).
+    order: BTreeSet<EntityId>,
+    edges: FastMap<EdgeKey, EdgeInfo>,
     /// child → (parent, source)
-    parents: HashMap<EntityId, BTreeSet<(EntityId, String)>>,
+    parents: FastMap<EntityId, BTreeSet<(EntityId, EdgeSource)>>,
     /// parent → (child, source)
-    children: HashMap<EntityId, BTreeSet<(EntityId, String)>>,
+    children: FastMap<EntityId, BTreeSet<(EntityId, EdgeSource)>>,
     /// Observed edges the operator hides: (parent, child).
     hidden: BTreeSet<(EntityId, EntityId)>,
     metrics: MetricsWindow,
     sources: BTreeMap<(String, String), SourceView>,
     stats: ApplyStats,
+    /// Sequence of the last [`Touched`] handed out.
+    seq: u64,
+    /// Buffers reused from one observation to the next.
+    scratch: Effects,
+    id_text: String,
 }
 
 impl LiveState {
@@ -105,13 +133,17 @@ impl LiveState {
         Self {
             metrics: MetricsWindow::new(config.metrics.clone()),
             config,
-            entities: BTreeMap::new(),
-            edges: BTreeMap::new(),
-            parents: HashMap::new(),
-            children: HashMap::new(),
+            entities: FastMap::default(),
+            order: BTreeSet::new(),
+            edges: FastMap::default(),
+            parents: FastMap::default(),
+            children: FastMap::default(),
             hidden: BTreeSet::new(),
             sources: BTreeMap::new(),
             stats: ApplyStats::default(),
+            seq: 0,
+            scratch: Effects::default(),
+            id_text: String::new(),
         }
     }
 
@@ -126,62 +158,46 @@ impl LiveState {
     /// Folds one committed batch of `agent` into the state. Observation times after `now_ms`
     /// are taken as `now_ms` (an agent's clock running ahead must not pin a state).
     pub fn apply(&mut self, agent: &str, runs: &[RunResult], now_ms: u64) -> Changes {
-        let mut touched = Touched::default();
+        let mut touched = self.begin();
         for run in runs {
-            self.stats.runs += 1;
             let plugin_id = run.plugin.plugin_id.as_str();
             match &run.outcome {
-                RunOutcome::Failed(error) => {
-                    self.stats.failed_runs += 1;
-                    self.source_failed(agent, plugin_id, run.finished_at_ms, error.to_string());
-                }
-                RunOutcome::Fault { kind, message } => {
-                    self.stats.failed_runs += 1;
-                    let text = format!("fault {kind}: {message}");
-                    self.source_failed(agent, plugin_id, run.finished_at_ms, text);
-                }
                 RunOutcome::Observations(observations) => {
-                    self.source_succeeded(agent, plugin_id, run.finished_at_ms);
+                    let ctx = self.run_succeeded(agent, plugin_id, run.finished_at_ms);
                     for obs in observations {
-                        self.stats.observations += 1;
-                        let effects = match apply::map(obs, &self.config.thresholds) {
-                            Ok(effects) => effects,
-                            Err(error) => {
-                                self.stats.invalid_observations += 1;
-                                tracing::debug!(%error, agent, plugin_id, "observation skipped");
-                                continue;
-                            }
-                        };
-                        let at_ms = obs.observed_at_ms.min(now_ms);
-                        if let Some(failure) = &effects.failure {
-                            self.source_failed(agent, plugin_id, at_ms, failure.clone());
-                        }
-                        let view = effects.primary.is_some().then(|| ObservationView {
-                            agent: agent.to_owned(),
-                            plugin_id: plugin_id.to_owned(),
-                            observed_at_ms: obs.observed_at_ms,
-                            observation: obs.clone(),
-                        });
-                        let site = apply::site_label(obs);
-                        let ctx = Context {
-                            agent,
-                            plugin_id,
-                            at_ms,
-                        };
-                        self.fold(&ctx, effects, site, view, &mut touched);
+                        self.observe(&ctx, Cow::Borrowed(obs), now_ms, &mut touched);
                     }
                 }
+                failed => self.run_failed(agent, plugin_id, run.finished_at_ms, failed),
             }
         }
-        self.stats.state_changes += touched.states.len() as u64;
-        self.collect(touched)
+        self.finish(touched)
+    }
+
+    /// [`LiveState::apply`] for a batch the caller gives away: the observations kept as an
+    /// entity's latest are moved, not cloned. Same result as `apply`.
+    pub fn apply_owned(&mut self, agent: &str, runs: Vec<RunResult>, now_ms: u64) -> Changes {
+        let mut touched = self.begin();
+        for run in runs {
+            let plugin_id = run.plugin.plugin_id.as_str();
+            match run.outcome {
+                RunOutcome::Observations(observations) => {
+                    let ctx = self.run_succeeded(agent, plugin_id, run.finished_at_ms);
+                    for obs in observations {
+                        self.observe(&ctx, Cow::Owned(obs), now_ms, &mut touched);
+                    }
+                }
+                failed => self.run_failed(agent, plugin_id, run.finished_at_ms, &failed),
+            }
+        }
+        self.finish(touched)
     }
 
     /// Marks `unknown` every entity whose state no observation confirmed for `stale_after_ms`,
     /// and expires quiet metric series.
     pub fn sweep(&mut self, now_ms: u64) -> Changes {
         let stale_after = self.config.stale_after_ms;
-        let mut touched = Touched::default();
+        let mut touched = self.begin();
         for entity in self.entities.values_mut() {
             let Some(state) = &entity.state else { continue };
             if state.state == State::Unknown
@@ -200,213 +216,45 @@ impl LiveState {
             touched.states.push(state_change(&entity.id, &info));
             entity.state = Some(info);
         }
+        // One time for all: in id order, as the entities are listed.
+        touched
+            .states
+            .sort_unstable_by(|a, b| a.entity_id.cmp(&b.entity_id));
         self.metrics.expire(now_ms);
-        self.stats.state_changes += touched.states.len() as u64;
-        self.collect(touched)
+        self.finish(touched)
     }
 
     /// Rows of every entity and edge whose last-seen time moved since it was last persisted
     /// (the granularity skipped them): written at shutdown so a restart restores exact times.
     pub fn unpersisted_seen(&mut self) -> Changes {
-        let mut touched = Touched::default();
-        for (id, entity) in &mut self.entities {
+        let mut touched = self.begin();
+        for entity in self.entities.values_mut() {
             if entity.persisted_seen_ms != Some(entity.last_seen_ms) {
                 entity.dirty = true;
-                touched.entities.insert(id.clone());
+                touched.entity(entity);
             }
         }
         for (key, info) in &mut self.edges {
             if info.persisted_seen_ms != Some(info.seen_ms) {
                 info.dirty = true;
-                touched.edges.insert(key.clone());
+                info.touched_seq = touched.seq;
+                touched.edges.push(key.clone());
             }
         }
         self.collect(touched)
     }
 
-    // === fold ===
-
-    fn fold(
-        &mut self,
-        ctx: &Context<'_>,
-        effects: Effects,
-        site: Option<EntityId>,
-        view: Option<ObservationView>,
-        touched: &mut Touched,
-    ) {
-        let source = format!("plugin:{}@{}", ctx.plugin_id, ctx.agent);
-        for touch in effects.touches {
-            self.touch(touch, ctx.at_ms, &source, touched);
-        }
-        if let (Some(site), Some(target)) = (site, &effects.site_entity) {
-            self.touch(
-                Touch {
-                    id: site.clone(),
-                    name: None,
-                    attrs: Vec::new(),
-                },
-                ctx.at_ms,
-                &source,
-                touched,
-            );
-            if let Some(entity) = self.entities.get_mut(target)
-                && entity.site.as_deref() != Some(site.as_str())
-            {
-                entity.site = Some(site.into_string());
-                entity.dirty = true;
-                touched.entities.insert(target.clone());
-            }
-        }
-        let edge_source = format!("plugin:{}", ctx.plugin_id);
-        for edge in effects.edges {
-            if !edge.exclusive_of.is_empty() {
-                let stale: Vec<EdgeKey> = self
-                    .parents
-                    .get(&edge.child)
-                    .into_iter()
-                    .flatten()
-                    .filter(|(parent, src)| {
-                        *src == edge_source
-                            && *parent != edge.parent
-                            && edge.exclusive_of.contains(&parent.kind())
-                    })
-                    .map(|(parent, src)| (parent.clone(), edge.child.clone(), src.clone()))
-                    .collect();
-                for key in stale {
-                    self.remove_edge(&key, touched);
-                }
-            }
-            let key = (edge.parent, edge.child, edge_source.clone());
-            self.upsert_edge(key, edge.relation, ctx.at_ms, touched);
-        }
-        for proposal in effects.states {
-            self.propose(proposal, ctx.at_ms, &source, touched);
-        }
-        for sample in effects.samples {
-            self.metrics.record(
-                sample.entity.as_str(),
-                &sample.name,
-                &sample.labels,
-                ctx.at_ms,
-                sample.value,
-            );
-        }
-        if let (Some(primary), Some(view)) = (effects.primary, view) {
-            let keep = self.config.observations_per_entity;
-            if let Some(entity) = self.entities.get_mut(&primary) {
-                remember(&mut entity.observations, view, keep);
-            }
+    fn begin(&mut self) -> Touched {
+        self.seq += 1;
+        Touched {
+            seq: self.seq,
+            ..Touched::default()
         }
     }
 
-    fn touch(&mut self, touch: Touch, at_ms: u64, source: &str, touched: &mut Touched) {
-        let alarms_cap = self.config.alarms_per_entity;
-        let interfaces_cap = self.config.interfaces_per_entity;
-        let entity = self
-            .entities
-            .entry(touch.id.clone())
-            .or_insert_with(|| Entity::new(touch.id.clone(), at_ms));
-        entity.first_seen_ms = entity.first_seen_ms.min(at_ms);
-        entity.last_seen_ms = entity.last_seen_ms.max(at_ms);
-        if !entity.sources.contains(source) {
-            entity.sources.insert(source.to_owned());
-            entity.dirty = true;
-        }
-        let describes = touch.name.is_some() || !touch.attrs.is_empty();
-        if describes && at_ms >= entity.attrs_at_ms {
-            entity.attrs_at_ms = at_ms;
-            if let Some(name) = touch.name.filter(|n| !n.is_empty())
-                && entity.name.as_deref() != Some(name.as_str())
-            {
-                entity.name = Some(name);
-                entity.dirty = true;
-            }
-            for op in touch.attrs {
-                apply_attr(entity, op, alarms_cap, interfaces_cap);
-            }
-        }
-        touched.entities.insert(touch.id);
-    }
-
-    fn propose(&mut self, proposal: Proposal, at_ms: u64, source: &str, touched: &mut Touched) {
-        let Some(entity) = self.entities.get_mut(&proposal.id) else {
-            return;
-        };
-        match &entity.state {
-            Some(current) if current.state == proposal.state => {
-                entity.state_seen_ms = entity.state_seen_ms.max(at_ms);
-            }
-            // Older than (or as old as) the current state: a late replay must not flip it back.
-            Some(current) if at_ms <= current.since_ms => {}
-            _ => {
-                let info = StateInfo {
-                    state: proposal.state,
-                    since_ms: at_ms,
-                    reason: proposal.reason,
-                    source: source.to_owned(),
-                };
-                touched.states.push(state_change(&entity.id, &info));
-                entity.state = Some(info);
-                entity.state_seen_ms = entity.state_seen_ms.max(at_ms);
-            }
-        }
-    }
-
-    // === edges ===
-
-    fn upsert_edge(&mut self, key: EdgeKey, relation: String, at_ms: u64, touched: &mut Touched) {
-        match self.edges.get_mut(&key) {
-            Some(info) => {
-                info.seen_ms = info.seen_ms.max(at_ms);
-                if info.relation != relation {
-                    info.relation = relation;
-                    info.dirty = true;
-                }
-            }
-            None => {
-                self.parents
-                    .entry(key.1.clone())
-                    .or_default()
-                    .insert((key.0.clone(), key.2.clone()));
-                self.children
-                    .entry(key.0.clone())
-                    .or_default()
-                    .insert((key.1.clone(), key.2.clone()));
-                self.edges.insert(
-                    key.clone(),
-                    EdgeInfo {
-                        relation,
-                        seen_ms: at_ms,
-                        dirty: true,
-                        persisted_seen_ms: None,
-                    },
-                );
-            }
-        }
-        touched.removed.remove(&key);
-        touched.edges.insert(key);
-    }
-
-    fn remove_edge(&mut self, key: &EdgeKey, touched: &mut Touched) {
-        if self.edges.remove(key).is_none() {
-            return;
-        }
-        if let Some(set) = self.parents.get_mut(&key.1) {
-            set.remove(&(key.0.clone(), key.2.clone()));
-            if set.is_empty() {
-                self.parents.remove(&key.1);
-            }
-        }
-        if let Some(set) = self.children.get_mut(&key.0) {
-            set.remove(&(key.1.clone(), key.2.clone()));
-            if set.is_empty() {
-                self.children.remove(&key.0);
-            }
-        }
-        touched.edges.remove(key);
-        // Deleted even when this state never persisted it: an earlier, still pending Changes
-        // may carry its upsert. Deleting a missing edge is harmless.
-        touched.removed.insert(key.clone());
+    fn finish(&mut self, touched: Touched) -> Changes {
+        self.stats.state_changes += touched.states.len() as u64;
+        self.collect(touched)
     }
 
     // === changes ===
@@ -444,15 +292,22 @@ impl LiveState {
                     parent: key.0.to_string(),
                     child: key.1.to_string(),
                     relation: info.relation.clone(),
-                    source: key.2.clone(),
+                    source: key.2.to_string(),
                     seen_ms: info.seen_ms,
                 });
             }
         }
+        // In key order, each row once (an edge removed and added again is listed twice).
+        changes.entities.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        changes.entities.dedup_by(|a, b| a.id == b.id);
+        changes
+            .edges
+            .sort_unstable_by(|a, b| edge_key(a).cmp(&edge_key(b)));
+        changes.edges.dedup_by(|a, b| edge_key(a) == edge_key(b));
         changes.removed_edges = touched
             .removed
             .into_iter()
-            .map(|(p, c, s)| (p.into_string(), c.into_string(), s))
+            .map(|(p, c, s)| (p.into_string(), c.into_string(), s.to_string()))
             .collect();
         changes
     }
@@ -476,17 +331,57 @@ impl LiveState {
         source.last_error = Some(error);
     }
 
-    fn source_succeeded(&mut self, agent: &str, plugin_id: &str, at_ms: u64) {
+    /// Records a run that failed or faulted (it changes no state).
+    fn run_failed(&mut self, agent: &str, plugin_id: &str, at_ms: u64, outcome: &RunOutcome) {
+        self.stats.runs += 1;
+        self.stats.failed_runs += 1;
+        let text = match outcome {
+            RunOutcome::Failed(error) => error.to_string(),
+            RunOutcome::Fault { kind, message } => format!("fault {kind}: {message}"),
+            RunOutcome::Observations(_) => return,
+        };
+        self.source_failed(agent, plugin_id, at_ms, text);
+    }
+
+    /// Records a run that completed; its observations are folded with the context returned.
+    fn run_succeeded<'a>(
+        &mut self,
+        agent: &'a str,
+        plugin_id: &'a str,
+        at_ms: u64,
+    ) -> RunContext<'a> {
+        self.stats.runs += 1;
         let source = self.source_entry(agent, plugin_id);
         source.consecutive_failures = 0;
         source.last_success_ms = Some(source.last_success_ms.map_or(at_ms, |t| t.max(at_ms)));
+        RunContext {
+            agent,
+            plugin_id,
+            source: format!("plugin:{plugin_id}@{agent}"),
+            edge_source: format!("plugin:{plugin_id}").into(),
+        }
     }
 }
 
-struct Context<'a> {
+/// Who sent a run's observations, and the source names derived from it (built once a run).
+struct RunContext<'a> {
     agent: &'a str,
     plugin_id: &'a str,
-    at_ms: u64,
+    /// `plugin:<id>@<agent>`: the source of entities and states.
+    source: String,
+    /// `plugin:<id>`: the source of the edges it asserts.
+    edge_source: EdgeSource,
+}
+
+impl KnownIds for FastMap<EntityId, Box<Entity>> {
+    fn find(&self, text: &str) -> Option<EntityId> {
+        self.get_key_value(text).map(|(id, _)| id.clone())
+    }
+}
+
+/// An edge row's key, for ordering rows as the edges are ordered.
+fn edge_key(e: &EdgeRow) -> (&str, &str, &str) {
+    (&e.parent, &e.child, &e.source)
 }
 
 fn state_change(id: &EntityId, info: &StateInfo) -> StateChange {
@@ -514,85 +409,5 @@ pub(crate) fn entity_row(entity: &Entity) -> EntityRow {
         attributes_json,
         first_seen_ms: entity.first_seen_ms,
         last_seen_ms: entity.last_seen_ms,
-    }
-}
-
-/// Keeps the latest `keep` observations, ordered by time; an identical replay is not added twice.
-fn remember(
-    list: &mut std::collections::VecDeque<ObservationView>,
-    view: ObservationView,
-    keep: usize,
-) {
-    if keep == 0 {
-        return;
-    }
-    if list.iter().any(|o| {
-        o.observed_at_ms == view.observed_at_ms
-            && o.plugin_id == view.plugin_id
-            && o.agent == view.agent
-            && o.observation == view.observation
-    }) {
-        return;
-    }
-    let at = list.partition_point(|o| o.observed_at_ms <= view.observed_at_ms);
-    if list.len() >= keep && at == 0 {
-        return;
-    }
-    list.insert(at, view);
-    while list.len() > keep {
-        list.pop_front();
-    }
-}
-
-fn apply_attr(entity: &mut Entity, op: AttrOp, alarms_cap: usize, interfaces_cap: usize) {
-    match op {
-        AttrOp::Set {
-            key,
-            value,
-            volatile,
-        } => {
-            if entity.attributes.get(key) != Some(&value) {
-                entity.attributes.insert(key.to_owned(), value);
-                entity.dirty |= !volatile;
-            }
-        }
-        AttrOp::Alarm(alarm) => {
-            let list = entity
-                .attributes
-                .entry("alarms".to_owned())
-                .or_insert_with(|| Value::Array(Vec::new()));
-            if !list.is_array() {
-                *list = Value::Array(Vec::new());
-            }
-            let Value::Array(items) = list else { return };
-            match items.iter_mut().find(|a| a["code"] == alarm["code"]) {
-                Some(existing) if *existing == alarm => return,
-                Some(existing) => *existing = alarm,
-                None => items.push(alarm),
-            }
-            let excess = items.len().saturating_sub(alarms_cap);
-            items.drain(..excess);
-            entity.dirty = true;
-        }
-        AttrOp::Interface { name, value } => {
-            let map = entity
-                .attributes
-                .entry("interfaces".to_owned())
-                .or_insert_with(|| Value::Object(serde_json::Map::new()));
-            if !map.is_object() {
-                *map = Value::Object(serde_json::Map::new());
-            }
-            let Value::Object(interfaces) = map else {
-                return;
-            };
-            if interfaces.get(&name) == Some(&value) {
-                return;
-            }
-            if !interfaces.contains_key(&name) && interfaces.len() >= interfaces_cap {
-                return;
-            }
-            interfaces.insert(name, value);
-            entity.dirty = true;
-        }
     }
 }

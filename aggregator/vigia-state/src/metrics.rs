@@ -1,28 +1,35 @@
 //! The bounded metrics window: per (entity, metric name, labels) a ring of `(t, value)` samples,
 //! bounded by a time window and a sample count, with a cap on the number of series (the least
 //! recently updated series goes first, counted). Plus Prometheus text exposition helpers.
+//!
+//! Series are found by entity (hashed, by `&str`) and then by name and labels among that
+//! entity's few series, so recording into an existing series allocates nothing. The update
+//! order is a queue of `(touch, entity)`, one entry per update; entries whose series has been
+//! updated since (or dropped) are skipped when the cap evicts, and compacted away.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use serde::Serialize;
 
 use crate::config::MetricsConfig;
 
-/// Identifies one series.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct SeriesKey {
-    entity: String,
+#[derive(Debug)]
+struct Series {
     name: String,
     /// Sorted by key.
     labels: Vec<(String, String)>,
-}
-
-#[derive(Debug)]
-struct Series {
     samples: VecDeque<(u64, f64)>,
     /// Position in the update order (for dropping the least recently updated).
     touched: u64,
+}
+
+/// One entity's series.
+#[derive(Debug)]
+struct EntitySeries {
+    entity: Arc<str>,
+    list: Vec<Series>,
 }
 
 /// One series of an entity, for the API.
@@ -38,21 +45,30 @@ pub struct SeriesView {
 #[derive(Debug)]
 pub struct MetricsWindow {
     config: MetricsConfig,
-    series: BTreeMap<SeriesKey, Series>,
-    /// touched → key: the update order.
-    order: BTreeMap<u64, SeriesKey>,
+    series: HashMap<Arc<str>, EntitySeries, foldhash::fast::RandomState>,
+    /// Number of series over all entities.
+    count: usize,
+    /// `(touched, entity)` of every update, oldest first: the update order, with stale entries.
+    order: VecDeque<(u64, Arc<str>)>,
     next_touch: u64,
     dropped_series: u64,
+    /// Dropped series kept to reuse their buffers.
+    spare: Vec<Series>,
 }
+
+/// Most dropped series kept for reuse.
+const SPARE_SERIES: usize = 64;
 
 impl MetricsWindow {
     pub fn new(config: MetricsConfig) -> Self {
         Self {
             config,
-            series: BTreeMap::new(),
-            order: BTreeMap::new(),
+            series: HashMap::default(),
+            count: 0,
+            order: VecDeque::new(),
             next_touch: 0,
             dropped_series: 0,
+            spare: Vec::new(),
         }
     }
 
@@ -66,89 +82,156 @@ impl MetricsWindow {
         at_ms: u64,
         value: f64,
     ) {
+        self.record_shared(&entity.into(), name, labels, at_ms, value);
+    }
+
+    /// [`MetricsWindow::record`] for an entity whose id text is already shared.
+    pub(crate) fn record_shared(
+        &mut self,
+        entity: &Arc<str>,
+        name: &str,
+        labels: &[(String, String)],
+        at_ms: u64,
+        value: f64,
+    ) {
         if !value.is_finite() || self.config.max_series == 0 {
             return;
         }
-        let key = SeriesKey {
-            entity: entity.to_owned(),
-            name: name.to_owned(),
-            labels: labels.to_vec(),
-        };
         let touch = self.next_touch;
         self.next_touch += 1;
         let window = self.config.window_ms;
         let max_samples = self.config.max_samples_per_series.max(1);
-        let series = match self.series.get_mut(&key) {
-            Some(series) => {
-                self.order.remove(&series.touched);
-                series
-            }
-            None => self.series.entry(key.clone()).or_insert(Series {
-                samples: VecDeque::new(),
-                touched: touch,
-            }),
+        let entry = match self.series.get_mut(&**entity) {
+            Some(entry) => entry,
+            None => self
+                .series
+                .entry(entity.clone())
+                .or_insert_with(|| EntitySeries {
+                    entity: entity.clone(),
+                    list: Vec::new(),
+                }),
         };
+        let at = match entry
+            .list
+            .iter()
+            .position(|s| s.name == name && s.labels == labels)
+        {
+            Some(at) => at,
+            None => {
+                let series = match self.spare.pop() {
+                    Some(mut series) => {
+                        series.name.clear();
+                        series.name.push_str(name);
+                        series.labels.clear();
+                        series.labels.extend_from_slice(labels);
+                        series.samples.clear();
+                        series
+                    }
+                    None => Series {
+                        name: name.to_owned(),
+                        labels: labels.to_vec(),
+                        samples: VecDeque::new(),
+                        touched: touch,
+                    },
+                };
+                entry.list.push(series);
+                self.count += 1;
+                entry.list.len() - 1
+            }
+        };
+        let series = &mut entry.list[at];
         series.touched = touch;
-        self.order.insert(touch, key);
+        self.order.push_back((touch, entry.entity.clone()));
         let newest = series
             .samples
             .back()
             .map_or(at_ms, |(t, _)| (*t).max(at_ms));
-        if at_ms.saturating_add(window) < newest {
-            return;
+        if at_ms.saturating_add(window) >= newest {
+            match series.samples.binary_search_by_key(&at_ms, |(t, _)| *t) {
+                Ok(i) => series.samples[i].1 = value,
+                Err(i) => series.samples.insert(i, (at_ms, value)),
+            }
+            let cutoff = newest.saturating_sub(window);
+            while series.samples.front().is_some_and(|(t, _)| *t < cutoff)
+                || series.samples.len() > max_samples
+            {
+                series.samples.pop_front();
+            }
+            self.enforce_cap();
         }
-        match series.samples.binary_search_by_key(&at_ms, |(t, _)| *t) {
-            Ok(i) => series.samples[i].1 = value,
-            Err(i) => series.samples.insert(i, (at_ms, value)),
+        if self.order.len() > 2 * self.count + 1024 {
+            self.compact_order();
         }
-        let cutoff = newest.saturating_sub(window);
-        while series.samples.front().is_some_and(|(t, _)| *t < cutoff)
-            || series.samples.len() > max_samples
-        {
-            series.samples.pop_front();
-        }
-        while self.series.len() > self.config.max_series {
-            let Some((_, oldest)) = self.order.pop_first() else {
+    }
+
+    /// Drops the least recently updated series while there are more than `max_series`.
+    fn enforce_cap(&mut self) {
+        while self.count > self.config.max_series {
+            let Some((touch, entity)) = self.order.pop_front() else {
                 break;
             };
-            self.series.remove(&oldest);
+            let Some(entry) = self.series.get_mut(&entity) else {
+                continue;
+            };
+            let Some(at) = entry.list.iter().position(|s| s.touched == touch) else {
+                continue;
+            };
+            // The entity's (now maybe empty) entry stays until `expire`: it is likely to be
+            // recorded again, and the dropped series' buffers are reused for the next one.
+            let series = entry.list.swap_remove(at);
+            if self.spare.len() < SPARE_SERIES {
+                self.spare.push(series);
+            }
+            self.count -= 1;
             self.dropped_series += 1;
         }
+    }
+
+    /// Leaves in the update order only the entries that are still some series' last update.
+    fn compact_order(&mut self) {
+        let series = &self.series;
+        self.order.retain(|(touch, entity)| {
+            series
+                .get(entity)
+                .is_some_and(|e| e.list.iter().any(|s| s.touched == *touch))
+        });
     }
 
     /// Drops series whose newest sample is older than the window at `now_ms`.
     pub fn expire(&mut self, now_ms: u64) {
         let cutoff = now_ms.saturating_sub(self.config.window_ms);
-        let order = &mut self.order;
-        self.series.retain(|_, series| {
-            let keep = series.samples.back().is_some_and(|(t, _)| *t >= cutoff);
-            if !keep {
-                order.remove(&series.touched);
-            }
-            keep
+        let mut count = 0;
+        self.series.retain(|_, entry| {
+            entry
+                .list
+                .retain(|series| series.samples.back().is_some_and(|(t, _)| *t >= cutoff));
+            count += entry.list.len();
+            !entry.list.is_empty()
         });
+        self.count = count;
+        self.compact_order();
     }
 
     /// Every series of an entity, by name and labels.
     pub fn entity_series(&self, entity: &str) -> Vec<SeriesView> {
-        let start = SeriesKey {
-            entity: entity.to_owned(),
-            name: String::new(),
-            labels: Vec::new(),
+        let Some(entry) = self.series.get(entity) else {
+            return Vec::new();
         };
-        self.series
-            .range(start..)
-            .take_while(|(key, _)| key.entity == entity)
-            .map(|(key, series)| SeriesView {
-                name: key.name.clone(),
-                labels: key.labels.clone(),
+        let mut views: Vec<SeriesView> = entry
+            .list
+            .iter()
+            .map(|series| SeriesView {
+                name: series.name.clone(),
+                labels: series.labels.clone(),
                 samples: series.samples.iter().copied().collect(),
             })
-            .collect()
+            .collect();
+        views.sort_by(|a, b| (&a.name, &a.labels).cmp(&(&b.name, &b.labels)));
+        views
     }
 
     pub fn series_count(&self) -> usize {
-        self.series.len()
+        self.count
     }
 
     /// Series dropped because of the `max_series` cap.
@@ -157,25 +240,30 @@ impl MetricsWindow {
     }
 
     /// Writes `vigia_entity_metric` lines: the latest value of every series whose entity kind
-    /// `include` accepts.
+    /// `include` accepts, ordered by entity, name and labels.
     pub(crate) fn render(&self, out: &mut String, include: impl Fn(&str) -> bool) {
         out.push_str(
             "# HELP vigia_entity_metric Latest value of each entity metric in the window.\n",
         );
         out.push_str("# TYPE vigia_entity_metric gauge\n");
-        for (key, series) in &self.series {
-            let kind = key.entity.split_once(':').map_or("", |(kind, _)| kind);
-            if !include(kind) {
-                continue;
-            }
+        let mut shown: Vec<(&str, &Series)> = self
+            .series
+            .values()
+            .filter(|entry| include(entry.entity.split_once(':').map_or("", |(kind, _)| kind)))
+            .flat_map(|entry| entry.list.iter().map(|s| (&*entry.entity, s)))
+            .collect();
+        shown.sort_unstable_by(|(ea, a), (eb, b)| {
+            (ea, &a.name, &a.labels).cmp(&(eb, &b.name, &b.labels))
+        });
+        for (entity, series) in shown {
             let Some((at_ms, value)) = series.samples.back() else {
                 continue;
             };
             let mut labels: Vec<(String, &str)> = vec![
-                ("entity".to_owned(), key.entity.as_str()),
-                ("name".to_owned(), key.name.as_str()),
+                ("entity".to_owned(), entity),
+                ("name".to_owned(), series.name.as_str()),
             ];
-            for (name, value) in &key.labels {
+            for (name, value) in &series.labels {
                 let mut name = label_name(name);
                 if matches!(name.as_str(), "entity" | "name") || name.starts_with("__") {
                     name = format!("label_{}", name.trim_start_matches('_'));
@@ -325,6 +413,28 @@ mod tests {
         assert!(w.entity_series("olt:b").is_empty());
         assert_eq!(w.entity_series("olt:a").len(), 1);
         assert_eq!(w.entity_series("olt:c").len(), 1);
+    }
+
+    #[test]
+    fn update_order_stays_bounded_and_exact() {
+        let mut w = window(10_000_000, 4, 2);
+        for t in 0..10_000 {
+            w.record("olt:a", "cpu", &[], t, 1.0);
+            w.record("olt:b", "cpu", &[], t, 1.0);
+        }
+        // One entry per update would be 20,000: stale ones are compacted away.
+        assert!(
+            w.order.len() <= 2 * w.series_count() + 1024,
+            "{}",
+            w.order.len()
+        );
+        w.record("olt:a", "cpu", &[], 10_000, 1.0);
+        w.record("olt:c", "cpu", &[], 10_000, 1.0);
+        assert!(w.entity_series("olt:b").is_empty());
+        assert_eq!(w.entity_series("olt:a")[0].samples.len(), 4);
+        // The dropped series' buffers are reused, its samples are not.
+        assert_eq!(w.entity_series("olt:c")[0].samples, vec![(10_000, 1.0)]);
+        assert_eq!((w.series_count(), w.dropped_series()), (2, 1));
     }
 
     #[test]

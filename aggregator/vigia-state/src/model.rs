@@ -109,6 +109,8 @@ pub(crate) struct Entity {
     pub dirty: bool,
     /// `last_seen_ms` as last persisted (`None`: never persisted).
     pub persisted_seen_ms: Option<u64>,
+    /// The sequence of the apply (or sweep, ...) that last listed it as touched.
+    pub touched_seq: u64,
 }
 
 impl Entity {
@@ -129,6 +131,7 @@ impl Entity {
             observations: VecDeque::new(),
             dirty: true,
             persisted_seen_ms: None,
+            touched_seq: 0,
         }
     }
 

@@ -339,7 +339,7 @@ impl Worker {
         let changes = self
             .live
             .write()
-            .apply(&committed.agent, &committed.runs, now_ms());
+            .apply_owned(&committed.agent, committed.runs, now_ms());
         self.counters
             .applied_runs
             .fetch_add(runs, Ordering::Relaxed);

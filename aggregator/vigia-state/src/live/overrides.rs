@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{Changes, EdgeKey, LiveState, OVERRIDE_SOURCE, Touched};
+use super::{Changes, EdgeKey, EdgeSource, LiveState, OVERRIDE_SOURCE};
 use crate::id::EntityId;
 use crate::model::Entity;
 use crate::overrides::Overrides;
@@ -12,7 +12,7 @@ impl LiveState {
     /// observations), override edges (source `override`; ones no longer in the file are removed)
     /// and hidden observed edges. Entities the file names are created if unknown.
     pub fn apply_overrides(&mut self, overrides: &Overrides, now_ms: u64) -> Changes {
-        let mut touched = Touched::default();
+        let mut touched = self.begin();
 
         let listed: BTreeSet<&EntityId> = overrides.entities.iter().map(|e| &e.id).collect();
         for (id, entity) in &mut self.entities {
@@ -23,9 +23,10 @@ impl LiveState {
                 entity.name_override = None;
                 entity.site_override = None;
                 entity.dirty = true;
-                touched.entities.insert(id.clone());
+                touched.entity(entity);
             }
         }
+        let override_source: EdgeSource = OVERRIDE_SOURCE.into();
         for ov in &overrides.entities {
             let entity = self.ensure(&ov.id, now_ms);
             let site = ov.site.as_ref().map(EntityId::to_string);
@@ -34,28 +35,21 @@ impl LiveState {
                 entity.site_override = site;
                 entity.dirty = true;
             }
-            touched.entities.insert(ov.id.clone());
+            touched.entity(entity);
             if let Some(site) = &ov.site {
-                self.ensure(site, now_ms);
-                touched.entities.insert(site.clone());
+                touched.entity(self.ensure(site, now_ms));
             }
         }
 
         let wanted: BTreeSet<EdgeKey> = overrides
             .edges
             .iter()
-            .map(|e| {
-                (
-                    e.parent.clone(),
-                    e.child.clone(),
-                    OVERRIDE_SOURCE.to_owned(),
-                )
-            })
+            .map(|e| (e.parent.clone(), e.child.clone(), override_source.clone()))
             .collect();
         let stale: Vec<EdgeKey> = self
             .edges
             .keys()
-            .filter(|key| key.2 == OVERRIDE_SOURCE && !wanted.contains(*key))
+            .filter(|key| &*key.2 == OVERRIDE_SOURCE && !wanted.contains(*key))
             .cloned()
             .collect();
         for key in &stale {
@@ -63,13 +57,12 @@ impl LiveState {
         }
         for edge in &overrides.edges {
             for id in [&edge.parent, &edge.child] {
-                self.ensure(id, now_ms);
-                touched.entities.insert(id.clone());
+                touched.entity(self.ensure(id, now_ms));
             }
             let key = (
                 edge.parent.clone(),
                 edge.child.clone(),
-                OVERRIDE_SOURCE.to_owned(),
+                override_source.clone(),
             );
             self.upsert_edge(key, edge.relation.clone(), now_ms, &mut touched);
         }
@@ -80,8 +73,9 @@ impl LiveState {
 
     /// The entity `id`, created (first seen now) when unknown.
     fn ensure(&mut self, id: &EntityId, now_ms: u64) -> &mut Entity {
-        self.entities
-            .entry(id.clone())
-            .or_insert_with(|| Entity::new(id.clone(), now_ms))
+        self.entities.entry(id.clone()).or_insert_with(|| {
+            self.order.insert(id.clone());
+            Box::new(Entity::new(id.clone(), now_ms))
+        })
     }
 }

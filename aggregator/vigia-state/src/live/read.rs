@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 use std::fmt::Write as _;
 use std::ops::Bound;
 
-use super::{LiveState, OVERRIDE_SOURCE};
+use super::{EdgeSource, LiveState, OVERRIDE_SOURCE};
 use crate::id::EntityId;
 use crate::metrics::{SeriesView, write_labels};
 use crate::model::{Entity, State, StateInfo};
@@ -84,7 +84,10 @@ impl LiveState {
         };
         let mut items = Vec::new();
         let mut next = None;
-        for (id, entity) in self.entities.range((start, Bound::Unbounded)) {
+        for id in self.order.range((start, Bound::Unbounded)) {
+            let Some(entity) = self.entities.get(id) else {
+                continue;
+            };
             if let Some(prefix) = &prefix
                 && !id.as_str().starts_with(prefix.as_str())
             {
@@ -224,7 +227,7 @@ impl LiveState {
                 if self.is_hidden(parent, id, source) {
                     continue;
                 }
-                if let Some(site) = self.entities.get(parent).and_then(Entity::own_site) {
+                if let Some(site) = self.entities.get(parent).and_then(|e| e.own_site()) {
                     return (Some(site.to_owned()), true);
                 }
                 queue.push_back((parent, depth + 1));
@@ -241,7 +244,7 @@ impl LiveState {
     /// `limit` by id, and how many there are.
     fn edge_views(
         &self,
-        edges: Option<&BTreeSet<(EntityId, String)>>,
+        edges: Option<&BTreeSet<(EntityId, EdgeSource)>>,
         me: &EntityId,
         up: bool,
         limit: usize,
@@ -262,12 +265,12 @@ impl LiveState {
                 .entry(other)
                 .or_insert_with(|| (relation, Vec::new()));
             // The operator's relation wins over a plugin's.
-            if source == OVERRIDE_SOURCE
+            if &**source == OVERRIDE_SOURCE
                 && let Some(info) = self.edges.get(&key)
             {
                 entry.0 = info.relation.clone();
             }
-            entry.1.push(source.clone());
+            entry.1.push(source.to_string());
         }
         let total = grouped.len();
         let views = grouped
@@ -280,7 +283,7 @@ impl LiveState {
                 state: self
                     .entities
                     .get(other)
-                    .map_or(State::Unknown, Entity::current_state),
+                    .map_or(State::Unknown, |e| e.current_state()),
             })
             .collect();
         (views, total)

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 use vigia_store::{EdgeRow, EntityRow, StateChange};
 
-use super::{EdgeInfo, LiveState};
+use super::{EdgeInfo, EdgeSource, LiveState};
 use crate::id::EntityId;
 use crate::model::{Entity, State, StateInfo};
 
@@ -47,7 +47,8 @@ impl LiveState {
             entity.attrs_at_ms = entity.last_seen_ms;
             entity.dirty = false;
             entity.persisted_seen_ms = Some(entity.last_seen_ms);
-            self.entities.insert(id, entity);
+            self.order.insert(id.clone());
+            self.entities.insert(id, Box::new(entity));
             report.entities += 1;
         }
         for change in latest_changes {
@@ -79,21 +80,23 @@ impl LiveState {
                 report.skipped += 1;
                 continue;
             };
+            let source: EdgeSource = row.source.into();
             self.parents
                 .entry(child.clone())
                 .or_default()
-                .insert((parent.clone(), row.source.clone()));
+                .insert((parent.clone(), source.clone()));
             self.children
                 .entry(parent.clone())
                 .or_default()
-                .insert((child.clone(), row.source.clone()));
+                .insert((child.clone(), source.clone()));
             self.edges.insert(
-                (parent, child, row.source),
+                (parent, child, source),
                 EdgeInfo {
                     relation: row.relation,
                     seen_ms: row.seen_ms,
                     dirty: false,
                     persisted_seen_ms: Some(row.seen_ms),
+                    touched_seq: 0,
                 },
             );
             report.edges += 1;

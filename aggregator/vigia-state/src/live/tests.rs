@@ -686,3 +686,75 @@ fn unpersisted_seen_times_are_written_on_request() {
     assert_eq!(seen.entities[0].last_seen_ms, T0 + 1_000);
     assert!(live.unpersisted_seen().is_empty());
 }
+
+#[test]
+fn apply_owned_gives_the_same_changes_and_views_as_apply() {
+    let batches: Vec<Vec<RunResult>> = (0..6u64)
+        .map(|i| {
+            let at = T0 + i * 40_000;
+            let status = if i == 3 {
+                OnuStatus::Los
+            } else {
+                OnuStatus::Online
+            };
+            vec![
+                run(
+                    "smartolt",
+                    at,
+                    vec![
+                        obs(
+                            "acct",
+                            at,
+                            onu(
+                                "hwtc01",
+                                "olt-1",
+                                1 + (i % 2) as u32,
+                                status,
+                                Some("ana"),
+                                Some(-20.0 - i as f64),
+                            ),
+                        ),
+                        obs(
+                            "acct",
+                            at,
+                            onu("hwtc02", "olt-1", 1, OnuStatus::Online, Some("bia"), None),
+                        ),
+                    ],
+                ),
+                run(
+                    "bnas",
+                    at,
+                    vec![obs("bnas", at, pppoe("ana", "bnas-1", i != 3))],
+                ),
+                run(
+                    "ping",
+                    at,
+                    vec![obs("olt", at, reach("10.0.0.1", i % 2 == 0))],
+                ),
+            ]
+        })
+        .collect();
+    let (mut by_ref, mut owned) = (state(), state());
+    for (i, batch) in batches.into_iter().enumerate() {
+        let now = T0 + i as u64 * 40_000 + 5;
+        let expected = by_ref.apply("a", &batch, now);
+        assert_eq!(owned.apply_owned("a", batch, now), expected, "batch {i}");
+    }
+    for id in [
+        "onu:HWTC01",
+        "onu:HWTC02",
+        "subscriber:ana",
+        "host:10.0.0.1",
+        "olt:olt-1",
+    ] {
+        assert_eq!(owned.entity(id), by_ref.entity(id), "{id}");
+        assert_eq!(
+            owned.observations(id, 16),
+            by_ref.observations(id, 16),
+            "{id}"
+        );
+        assert_eq!(owned.series(id), by_ref.series(id), "{id}");
+    }
+    assert_eq!(owned.stats(), by_ref.stats());
+    assert_eq!(owned.counts(), by_ref.counts());
+}
