@@ -1,7 +1,8 @@
 //! The second half of the demo: an aggregator and an agent on loopback, over mutual TLS with
-//! certificates made by `vigia-aggregator pki`, the agent's results spooled and delivered.
+//! certificates made by `vigia-aggregator pki`, the agent's results spooled and delivered, then
+//! the live state read back through the REST API with a key made by `vigia-aggregator apikey`.
 
-use std::io::{Read, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -12,6 +13,7 @@ use anyhow::{Context, Result, bail};
 use crate::cmd;
 
 const METRICS: &str = "127.0.0.1:9464";
+const API: &str = "127.0.0.1:8080";
 
 /// Stops the aggregator when the demo ends, however it ends.
 struct Aggregator(Child);
@@ -49,7 +51,7 @@ pub(crate) fn run(root: &Path) -> Result<()> {
         format!(
             "[server]\nlisten = \"127.0.0.1:7443\"\n[storage]\ndata_dir = \"{d}/aggregator-data\"\n\
              [tls]\ncert = \"{p}/server.pem\"\nkey = \"{p}/server.key\"\nclient_ca = \"{p}/ca.pem\"\n\
-             [agents]\nallowed = [\"demo-agent\"]\n",
+             [agents]\nallowed = [\"demo-agent\"]\n[api]\nlisten = \"{API}\"\n",
             d = dir.display(),
             p = pki.display()
         ),
@@ -121,19 +123,52 @@ pub(crate) fn run(root: &Path) -> Result<()> {
         "\nresults are stored in {}/aggregator-data/vigia.sqlite3 (table result_batch)",
         dir.display()
     );
+
+    super::banner("a read-only API key (vigia-aggregator apikey create), and the live state");
+    let config_s = agg_config.to_str().context("utf-8 path")?;
+    let key = cmd::output(Command::new(&aggregator).args([
+        "apikey", "create", "--config", config_s, "--name", "demo", "--scope", "read",
+    ]))?;
+    let key = key.trim().to_owned();
+    eprintln!("  key: {key}");
+    let entities = http_get(API, "/v1/entities?kind=host", Some(&key))
+        .context("the REST API did not answer")?;
+    eprintln!("  GET http://{API}/v1/entities?kind=host\n  {entities}");
+    if !entities.contains("\"state\":\"up\"") {
+        bail!("the REST API shows no host up after the agent pinged loopback: {entities}");
+    }
+    eprintln!(
+        "\nThe REST API: http://{API}/v1/docs (Swagger UI; Authorize with the key above)\n\
+         e.g. curl -H 'Authorization: Bearer {key}' 'http://{API}/v1/entities?kind=host'"
+    );
+    if std::io::stdin().is_terminal() {
+        eprintln!("The aggregator keeps serving; press Enter to stop it.");
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+    }
     Ok(())
 }
 
-/// GET /metrics with a plain HTTP/1.0 request (the demo needs no HTTP client library).
-fn scrape() -> Option<String> {
-    let mut stream = TcpStream::connect(METRICS).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+/// GET `path` with a plain HTTP/1.0 request, optionally with an API key; the body when 2xx.
+fn http_get(addr: &str, path: &str, key: Option<&str>) -> Option<String> {
+    let mut stream = TcpStream::connect(addr).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    let auth = key.map_or_else(String::new, |k| format!("Authorization: Bearer {k}\r\n"));
     stream
-        .write_all(b"GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .write_all(format!("GET {path} HTTP/1.0\r\nHost: localhost\r\n{auth}\r\n").as_bytes())
         .ok()?;
     let mut text = String::new();
     stream.read_to_string(&mut text).ok()?;
-    Some(text)
+    let (head, body) = text.split_once("\r\n\r\n")?;
+    head.split_whitespace()
+        .nth(1)
+        .is_some_and(|code| code.starts_with('2'))
+        .then(|| body.to_owned())
+}
+
+/// The agent's /metrics text.
+fn scrape() -> Option<String> {
+    http_get(METRICS, "/metrics", None)
 }
 
 fn acked(text: &str) -> f64 {
