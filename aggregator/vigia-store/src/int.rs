@@ -12,13 +12,36 @@ pub(crate) fn unix_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
+/// The `received_at_ms` stamps of one writer: its wall clock, but strictly later than the
+/// previous stamp, so that a batch committed after another is always ordered after it by
+/// [`received_after`](crate::IngestStore::received_after) (a reader whose cursor is at the
+/// latest millisecond does not miss a group committed later in that same millisecond). Under
+/// more than a thousand group commits a second, or after the clock steps back, the stamps run a
+/// little ahead of the clock until it catches up.
+#[derive(Debug)]
+pub(crate) struct ReceivedClock {
+    last: i64,
+}
+
+impl ReceivedClock {
+    /// A clock whose first stamp is later than `last` (the latest stamp stored).
+    pub(crate) fn after(last: i64) -> Self {
+        Self { last }
+    }
+
+    /// The stamp for the next group commit.
+    pub(crate) fn stamp(&mut self) -> i64 {
+        self.last = unix_ms().max(self.last.saturating_add(1));
+        self.last
+    }
+}
+
 /// An epoch as stored: the same 64 bits, read as signed (epochs are only compared for equality).
 pub(crate) fn to_sql_epoch(epoch: u64) -> i64 {
     i64::from_ne_bytes(epoch.to_ne_bytes())
 }
 
 /// The inverse of [`to_sql_epoch`].
-#[cfg(test)]
 pub(crate) fn from_sql_epoch(epoch: i64) -> u64 {
     u64::from_ne_bytes(epoch.to_ne_bytes())
 }
@@ -69,6 +92,21 @@ mod tests {
         for epoch in [0, 1, 42, i64::MAX as u64, i64::MAX as u64 + 1, u64::MAX] {
             assert_eq!(from_sql_epoch(to_sql_epoch(epoch)), epoch);
         }
+    }
+
+    #[test]
+    fn received_stamps_follow_the_clock_and_always_increase() {
+        let before = unix_ms();
+        let mut clock = ReceivedClock::after(0);
+        let first = clock.stamp();
+        assert!(first >= before);
+        let second = clock.stamp();
+        assert!(second > first);
+        // A stamp stored ahead of the clock (an earlier run's, or a clock stepped back).
+        let ahead = unix_ms() + 60_000;
+        let mut clock = ReceivedClock::after(ahead);
+        assert_eq!(clock.stamp(), ahead + 1);
+        assert_eq!(clock.stamp(), ahead + 2);
     }
 
     #[test]

@@ -5,7 +5,9 @@
 //! - Three object-safe async traits, and [`Store`] which is all of them (`Arc<dyn Store>`):
 //!   - [`IngestStore`]: what the ingest needs: [`commit`](IngestStore::commit) result batches
 //!     durably and idempotently by `(agent, epoch, sequence)`, and tell a reconnecting agent what
-//!     is held ([`acked`](IngestStore::acked)); it also reads batches back.
+//!     is held ([`acked`](IngestStore::acked)); it also reads batches back, per stream or in
+//!     the order they were received ([`received_after`](IngestStore::received_after), which the
+//!     live state catches up from).
 //!   - [`StateStore`]: what the live state persists: entities, topology edges, state-change
 //!     history, and retention ([`prune`](StateStore::prune)).
 //!   - [`ApiKeyStore`]: hashed REST API keys.
@@ -50,9 +52,9 @@ mod postgres;
 mod rows;
 mod sqlite;
 mod state;
+mod stats;
 #[cfg(feature = "testing")]
 pub mod testing;
-mod stats;
 
 use async_trait::async_trait;
 
@@ -138,6 +140,67 @@ pub struct StoredBatch {
     pub received_at_ms: u64,
 }
 
+/// Where a reader of [`IngestStore::received_after`] is: the last batch it read, in the order
+/// (received_at_ms, agent, epoch, seq). `ReceivedCursor::start(ms)` starts before every batch
+/// received at or after `ms`.
+///
+/// The order is the store's: agents compare bytewise, and epochs compare as stored (the same 64
+/// bits read as a signed integer, so an epoch above `i64::MAX` sorts before epoch 0). A cursor is
+/// meant to be handed back to the store as it came, not compared by the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedCursor {
+    /// When the last batch read was received, Unix milliseconds.
+    pub received_at_ms: u64,
+    /// Its agent, or `""` (before every agent) for a [`start`](Self::start) cursor.
+    pub agent: String,
+    /// Its epoch.
+    pub epoch: u64,
+    /// Its sequence, or 0 (before every sequence) for a [`start`](Self::start) cursor.
+    pub seq: u64,
+}
+
+impl ReceivedCursor {
+    /// A cursor before every batch received at or after `received_at_ms`: agent `""`, epoch 0,
+    /// sequence 0 (no agent id is empty, so the epoch does not matter).
+    pub fn start(received_at_ms: u64) -> Self {
+        Self {
+            received_at_ms,
+            agent: String::new(),
+            epoch: 0,
+            seq: 0,
+        }
+    }
+}
+
+/// A batch read back with who sent it and its cursor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedBatch {
+    /// The agent that sent it.
+    pub agent: AgentId,
+    /// The batch as stored.
+    pub batch: StoredBatch,
+    /// This batch's place in the received order: pass it to
+    /// [`received_after`](IngestStore::received_after) to read on after it.
+    pub cursor: ReceivedCursor,
+}
+
+impl ReceivedBatch {
+    /// A batch read back, with the cursor that points at it.
+    pub(crate) fn new(agent: AgentId, batch: StoredBatch) -> Self {
+        let cursor = ReceivedCursor {
+            received_at_ms: batch.received_at_ms,
+            agent: agent.as_str().to_owned(),
+            epoch: batch.epoch,
+            seq: batch.seq,
+        };
+        Self {
+            agent,
+            batch,
+            cursor,
+        }
+    }
+}
+
 /// Storage for agent result batches, as the ingest uses it.
 ///
 /// Implementations must make `commit` durable before it returns and idempotent by
@@ -162,6 +225,22 @@ pub trait IngestStore: Send + Sync + 'static {
 
     /// Every stored batch of `agent`'s `epoch`, ascending by sequence.
     async fn batches(&self, agent: &AgentId, epoch: u64) -> Result<Vec<StoredBatch>, StoreError>;
+
+    /// Batches received after `cursor` in (received_at_ms, agent, epoch, seq) order, at most `limit`
+    /// and at most about `max_bytes` of payload (always at least one when any is left).
+    ///
+    /// A page takes batches in order while their payloads add up to at most `max_bytes`; its
+    /// first batch is taken whatever its size, so a `max_bytes` of 0 reads one batch at a time. A
+    /// `limit` of 0 counts as 1. An empty page means nothing was received after `cursor` (yet):
+    /// reading on from the last batch's [`cursor`](ReceivedBatch::cursor) sees every batch
+    /// exactly once, as long as batches are not committed with an earlier `received_at_ms` than
+    /// those already read (the store stamps them with its wall clock at commit).
+    async fn received_after(
+        &self,
+        cursor: &ReceivedCursor,
+        limit: usize,
+        max_bytes: usize,
+    ) -> Result<Vec<ReceivedBatch>, StoreError>;
 }
 
 /// Everything the aggregator keeps, on one backend: what `vigia-aggregator` opens and shares as

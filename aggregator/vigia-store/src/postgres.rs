@@ -20,11 +20,11 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::group::CommitRequest;
-use crate::int::to_sql_cutoff;
+use crate::int::{ReceivedClock, to_sql_cutoff};
 use crate::stats::{Counters, StoreStats};
 use crate::{
     Acked, AgentId, ApiKeyRow, ApiKeyStore, Batch, Committed, EdgeRow, EntityRow, IngestStore,
-    Pruned, StateChange, StateStore, StoreError, StoredBatch, rows,
+    Pruned, ReceivedBatch, ReceivedCursor, StateChange, StateStore, StoreError, StoredBatch, rows,
 };
 
 /// Connection pool and group-commit limits.
@@ -97,6 +97,7 @@ impl PgStore {
                 source,
             })?;
         migrate::apply(&pool).await?;
+        let clock = ReceivedClock::after(read::latest_received(&pool).await?);
 
         let counters = Arc::new(Counters::default());
         let (requests, queue) = mpsc::channel(options.queue_depth.max(1));
@@ -105,6 +106,7 @@ impl PgStore {
             queue,
             options,
             Arc::clone(&counters),
+            clock,
         ));
         tracing::info!(%target, "store connected");
         Ok(Self {
@@ -184,6 +186,15 @@ impl IngestStore for PgStore {
 
     async fn batches(&self, agent: &AgentId, epoch: u64) -> Result<Vec<StoredBatch>, StoreError> {
         read::batches(&self.pool, agent, epoch).await
+    }
+
+    async fn received_after(
+        &self,
+        cursor: &ReceivedCursor,
+        limit: usize,
+        max_bytes: usize,
+    ) -> Result<Vec<ReceivedBatch>, StoreError> {
+        read::received_after(&self.pool, cursor, limit, max_bytes).await
     }
 }
 

@@ -18,11 +18,11 @@ use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::group::CommitRequest;
-use crate::int::{to_sql_cutoff, to_sql_ms, unix_ms};
+use crate::int::{ReceivedClock, to_sql_cutoff, to_sql_ms, unix_ms};
 use crate::stats::{Counters, StoreStats};
 use crate::{
     Acked, AgentId, ApiKeyRow, ApiKeyStore, Batch, Committed, EdgeRow, EntityRow, IngestStore,
-    Pruned, StateChange, StateStore, StoreError, StoredBatch, rows,
+    Pruned, ReceivedBatch, ReceivedCursor, StateChange, StateStore, StoreError, StoredBatch, rows,
 };
 use writer::{Job, Request};
 
@@ -95,6 +95,9 @@ impl SqliteStore {
                 .and_then(|dir| dir.sync_all())
                 .map_err(dir_error)?;
         }
+        let clock = ReceivedClock::after(
+            read::latest_received(&conn).map_err(|source| open_error(&path, source))?,
+        );
         let reader = open_connection(&path)?;
         reader
             .pragma_update(None, "query_only", true)
@@ -106,7 +109,7 @@ impl SqliteStore {
             let counters = Arc::clone(&counters);
             std::thread::Builder::new()
                 .name("vigia-store-writer".into())
-                .spawn(move || writer::run(conn, queue, &options, &counters))
+                .spawn(move || writer::run(conn, queue, &options, &counters, clock))
                 .map_err(dir_error)?
         };
         tracing::info!(path = %path.display(), "store opened");
@@ -204,6 +207,17 @@ impl IngestStore for SqliteStore {
     async fn batches(&self, agent: &AgentId, epoch: u64) -> Result<Vec<StoredBatch>, StoreError> {
         let agent = agent.clone();
         self.read(move |conn| read::batches(conn, &agent, epoch))
+            .await
+    }
+
+    async fn received_after(
+        &self,
+        cursor: &ReceivedCursor,
+        limit: usize,
+        max_bytes: usize,
+    ) -> Result<Vec<ReceivedBatch>, StoreError> {
+        let cursor = cursor.clone();
+        self.read(move |conn| read::received_after(conn, &cursor, limit, max_bytes))
             .await
     }
 }

@@ -32,6 +32,11 @@ const MIGRATIONS: &[File] = &[
         name: "state_and_api_keys",
         sql: include_str!("../../migrations/postgres/0002_state_and_api_keys.sql"),
     },
+    File {
+        version: 3,
+        name: "received_order",
+        sql: include_str!("../../migrations/postgres/0003_received_order.sql"),
+    },
 ];
 
 /// The latest schema version this release knows.

@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 
 use super::PgOptions;
 use crate::group::CommitRequest;
-use crate::int::{from_sql_count, to_sql_epoch, to_sql_seq, unix_ms};
+use crate::int::{ReceivedClock, from_sql_count, to_sql_epoch, to_sql_seq};
 use crate::stats::Counters;
 use crate::{Committed, StoreError};
 
@@ -65,6 +65,7 @@ pub(super) async fn run(
     mut queue: mpsc::Receiver<CommitRequest>,
     options: PgOptions,
     counters: Arc<Counters>,
+    mut clock: ReceivedClock,
 ) {
     let mut carried: Option<CommitRequest> = None;
     loop {
@@ -91,7 +92,7 @@ pub(super) async fn run(
             bytes += next_bytes;
             group.push(next);
         }
-        commit_and_answer(&pool, group, batches, &counters).await;
+        commit_and_answer(&pool, group, batches, &counters, clock.stamp()).await;
     }
     tracing::debug!("postgres store writer stopped");
 }
@@ -101,8 +102,9 @@ async fn commit_and_answer(
     group: Vec<CommitRequest>,
     batches: usize,
     counters: &Counters,
+    now_ms: i64,
 ) {
-    match commit_group(pool, &group, unix_ms()).await {
+    match commit_group(pool, &group, now_ms).await {
         Ok(outcomes) => {
             counters.committed(&outcomes);
             for (request, committed) in group.into_iter().zip(outcomes) {

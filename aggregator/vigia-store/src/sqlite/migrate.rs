@@ -27,6 +27,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "state_and_api_keys",
         sql: include_str!("../../migrations/sqlite/0002_state_and_api_keys.sql"),
     },
+    Migration {
+        version: 3,
+        name: "received_order",
+        sql: include_str!("../../migrations/sqlite/0003_received_order.sql"),
+    },
 ];
 
 /// Brings the database to the latest schema version; returns that version. Refuses a database

@@ -2,8 +2,10 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::int::{from_sql_count, to_sql_epoch};
-use crate::{ACKED_ABOVE_LIMIT, Acked, AgentId, StoreError, StoredBatch};
+use crate::int::{from_sql_count, from_sql_epoch, to_sql_epoch, to_sql_limit};
+use crate::{
+    ACKED_ABOVE_LIMIT, Acked, AgentId, ReceivedBatch, ReceivedCursor, StoreError, StoredBatch,
+};
 
 pub(super) fn read_error(what: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
     move |source| StoreError::Read { what, source }
@@ -74,6 +76,69 @@ pub(crate) fn batches(
         })
         .and_then(|rows| rows.collect())
         .map_err(read_error("batches"))
+}
+
+/// The latest `received_at_ms` stored (0 when none), where the writer's stamps continue from.
+pub(crate) fn latest_received(conn: &Connection) -> Result<i64, rusqlite::Error> {
+    conn.query_row(
+        "SELECT COALESCE(MAX(received_at_ms), 0) FROM result_batch",
+        [],
+        |row| row.get(0),
+    )
+}
+
+/// One page of batches after `cursor` in received order (see
+/// [`IngestStore::received_after`](crate::IngestStore::received_after)). Rows are stepped
+/// through in index order and a payload is read only once it fits the page.
+pub(crate) fn received_after(
+    conn: &Connection,
+    cursor: &ReceivedCursor,
+    limit: usize,
+    max_bytes: usize,
+) -> Result<Vec<ReceivedBatch>, StoreError> {
+    let fail = read_error("batches in received order");
+    // Stored times are at most i64::MAX: nothing is received after a later one.
+    let Ok(after_ms) = i64::try_from(cursor.received_at_ms) else {
+        return Ok(Vec::new());
+    };
+    // Stored sequences are at most i64::MAX, so a larger one compares the same as i64::MAX.
+    let after_seq = i64::try_from(cursor.seq).unwrap_or(i64::MAX);
+    let mut select = conn
+        .prepare_cached(
+            "SELECT agent_id, epoch, seq, live, received_at_ms, length(payload), payload              FROM result_batch              WHERE (received_at_ms, agent_id, epoch, seq) > (?1, ?2, ?3, ?4)              ORDER BY received_at_ms, agent_id, epoch, seq LIMIT ?5",
+        )
+        .map_err(&fail)?;
+    let mut rows = select
+        .query(params![
+            after_ms,
+            cursor.agent,
+            to_sql_epoch(cursor.epoch),
+            after_seq,
+            to_sql_limit(limit.max(1)),
+        ])
+        .map_err(&fail)?;
+    let mut page = Vec::new();
+    let mut bytes: usize = 0;
+    while let Some(row) = rows.next().map_err(&fail)? {
+        let size = usize::try_from(row.get::<_, i64>(5).map_err(&fail)?).unwrap_or(usize::MAX);
+        bytes = bytes.saturating_add(size);
+        if !page.is_empty() && bytes > max_bytes {
+            break;
+        }
+        let agent: String = row.get(0).map_err(&fail)?;
+        let agent = AgentId::new(agent).map_err(|_| StoreError::Corrupt {
+            what: "agent id of a result batch",
+        })?;
+        let batch = StoredBatch {
+            epoch: from_sql_epoch(row.get(1).map_err(&fail)?),
+            seq: from_sql_count(row.get(2).map_err(&fail)?),
+            live: row.get(3).map_err(&fail)?,
+            received_at_ms: from_sql_count(row.get(4).map_err(&fail)?),
+            payload: row.get(6).map_err(&fail)?,
+        };
+        page.push(ReceivedBatch::new(agent, batch));
+    }
+    Ok(page)
 }
 
 pub(crate) fn durability(conn: &Connection) -> Result<(String, i64), StoreError> {

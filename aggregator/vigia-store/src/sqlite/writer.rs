@@ -13,10 +13,10 @@ use std::sync::atomic::Ordering;
 use rusqlite::{Connection, TransactionBehavior, params};
 use tokio::sync::mpsc;
 
+use super::SqliteOptions;
 use super::read::watermark;
-use super::{SqliteOptions, unix_ms};
 use crate::group::CommitRequest;
-use crate::int::{to_sql_epoch, to_sql_seq};
+use crate::int::{ReceivedClock, to_sql_epoch, to_sql_seq};
 use crate::stats::Counters;
 use crate::{Committed, StoreError};
 
@@ -34,6 +34,7 @@ pub(super) fn run(
     mut queue: mpsc::Receiver<Request>,
     options: &SqliteOptions,
     counters: &Counters,
+    mut clock: ReceivedClock,
 ) {
     let mut carried: Option<Request> = None;
     loop {
@@ -74,7 +75,7 @@ pub(super) fn run(
             bytes += next_bytes;
             group.push(next);
         }
-        commit_and_answer(&mut conn, group, batches, counters);
+        commit_and_answer(&mut conn, group, batches, counters, clock.stamp());
     }
     tracing::debug!("store writer stopped");
 }
@@ -84,8 +85,9 @@ fn commit_and_answer(
     group: Vec<CommitRequest>,
     batches: usize,
     counters: &Counters,
+    now_ms: i64,
 ) {
-    match commit_group(conn, &group, unix_ms()) {
+    match commit_group(conn, &group, now_ms) {
         Ok(outcomes) => {
             counters.committed(&outcomes);
             for (request, committed) in group.into_iter().zip(outcomes) {

@@ -7,6 +7,7 @@
 
 pub mod api_keys;
 pub mod ingest;
+pub mod received;
 pub mod state;
 
 use std::sync::Arc;
@@ -38,6 +39,10 @@ macro_rules! behaviour_suite {
             ingest::sequences_outside_the_stored_range_are_refused,
             ingest::concurrent_commits_all_land_with_the_right_watermarks,
             ingest::everything_committed_survives_reopening,
+            received::paging_in_received_order_returns_each_batch_once_in_order,
+            received::a_start_cursor_skips_batches_received_before_it,
+            received::max_bytes_bounds_a_page_but_never_leaves_it_empty,
+            received::an_empty_store_has_nothing_received,
             state::entities_are_upserted_by_id_keeping_first_and_last_seen,
             state::edges_are_upserted_and_deleted_by_parent_child_and_source,
             state::history_is_idempotent_newest_first_and_bounded,
