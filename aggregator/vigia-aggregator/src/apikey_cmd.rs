@@ -75,11 +75,7 @@ pub(crate) fn run(command: ApikeyCommand) -> ExitCode {
     }
 }
 
-async fn execute(
-    command: ApikeyCommand,
-    config: &Config,
-    path: &Path,
-) -> anyhow::Result<ExitCode> {
+async fn execute(command: ApikeyCommand, config: &Config, path: &Path) -> anyhow::Result<ExitCode> {
     let store = store::open(&config.storage)
         .await
         .with_context(|| format!("store of {}", path.display()))?;
@@ -98,13 +94,19 @@ async fn execute(
             let expires = expires_days.map(|days| now_ms() + days * 86_400_000);
             let (row, secret) = generate_api_key(name, &[scope], expires);
             let id = row.id.clone();
-            store.create_api_key(row).await.context("cannot store the key")?;
+            store
+                .create_api_key(row)
+                .await
+                .context("cannot store the key")?;
             eprintln!("created API key {id} ({name}, scope {scope}); the secret is shown once:");
             println!("{secret}");
         }
         ApikeyCommand::List { .. } => {
             let keys = store.list_api_keys().await.context("cannot list keys")?;
-            println!("{:<14} {:<8} {:<10} {:<24} NAME", "ID", "SCOPE", "STATUS", "CREATED");
+            println!(
+                "{:<14} {:<8} {:<10} {:<24} NAME",
+                "ID", "SCOPE", "STATUS", "CREATED"
+            );
             let now = now_ms();
             for key in keys {
                 let status = match (key.revoked_at_ms, key.expires_at_ms) {

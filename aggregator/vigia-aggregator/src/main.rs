@@ -11,6 +11,7 @@
 //! or arguments.
 
 mod apikey_cmd;
+mod catch_up;
 mod check;
 mod config;
 mod pki_cmd;

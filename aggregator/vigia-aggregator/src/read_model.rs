@@ -36,10 +36,6 @@ impl ReadModel for LiveReadModel {
     }
 
     async fn entities(&self, query: &EntityQuery) -> Result<EntityPage, ApiError> {
-        if let Some(cursor) = &query.cursor {
-            EntityId::parse(cursor)
-                .map_err(|error| ApiError::bad_request(format!("invalid cursor: {error}")))?;
-        }
         let filter = EntityFilter {
             kind: query.kind.clone(),
             site: query.site.clone(),
@@ -75,7 +71,12 @@ impl ReadModel for LiveReadModel {
             site: view.site,
             state: EntityState {
                 value: state_to_api(view.state.state),
-                since: Timestamp::from_unix_ms(view.state.since_ms),
+                // Never observed in a state: it has been unknown since it was first seen.
+                since: Timestamp::from_unix_ms(if view.state.since_ms == 0 {
+                    view.first_seen_ms
+                } else {
+                    view.state.since_ms
+                }),
                 reason: non_empty(view.state.reason),
                 source: non_empty(view.state.source),
             },
@@ -182,7 +183,11 @@ fn agent(status: &AgentStatus) -> Agent {
 }
 
 fn link(edge: EdgeView) -> Link {
-    let kind = edge.id.split_once(':').map_or("", |(kind, _)| kind).to_owned();
+    let kind = edge
+        .id
+        .split_once(':')
+        .map_or("", |(kind, _)| kind)
+        .to_owned();
     Link {
         id: edge.id,
         kind,

@@ -17,9 +17,10 @@ use vigia_ingest::{AgentRegistry, Ingest, IngestOptions, StaticRegistry};
 use vigia_state::{Overrides, ServiceConfig, StateConfig, StateHandle, StateService};
 use vigia_store::{ApiKeyStore, IngestStore, StateStore};
 
+use crate::catch_up::{self, Lag, StateFeed};
 use crate::config::{AgentsConfig, Config, StateSection};
 use crate::read_model::LiveReadModel;
-use crate::wiring::{AggregatorHealth, AggregatorMetrics, StateFeed};
+use crate::wiring::{AggregatorHealth, AggregatorMetrics};
 use crate::{EX_USAGE, check, store};
 
 /// How long the live state gets to persist what is pending at shutdown.
@@ -69,12 +70,22 @@ async fn serve(loaded: check::Loaded) -> anyhow::Result<()> {
         max_message_bytes: config.max_message_bytes,
         ..IngestOptions::default()
     };
+    let lag = Arc::new(Lag::default());
     let ingest = Ingest::new(Arc::clone(&store) as Arc<dyn IngestStore>, registry)
         .with_options(options)
-        .with_listener(Arc::new(StateFeed { tx: state.sender() }));
+        .with_listener(Arc::new(StateFeed {
+            tx: state.sender(),
+            lag: Arc::clone(&lag),
+        }));
     let (agents, ingest_metrics) = (ingest.agents(), ingest.metrics());
 
     let stop = CancellationToken::new();
+    let catch_up_task = tokio::spawn(catch_up::run(
+        Arc::clone(&store) as Arc<dyn IngestStore>,
+        state.sender(),
+        Arc::clone(&lag),
+        stop.clone(),
+    ));
     let api_task = match &config.api {
         None => None,
         Some(section) => {
@@ -98,20 +109,26 @@ async fn serve(loaded: check::Loaded) -> anyhow::Result<()> {
                 Arc::clone(&store) as Arc<dyn ApiKeyStore>,
                 Arc::new(AggregatorHealth {
                     state: state.clone(),
+                    lag: Arc::clone(&lag),
                 }),
                 Arc::new(AggregatorMetrics {
                     ingest: Arc::clone(&ingest_metrics),
                     agents: Arc::clone(&agents),
                     state: state.clone(),
+                    lag: Arc::clone(&lag),
                 }),
             )
             .context("invalid [api] settings")?;
             tracing::info!(addr = %api_addr, "REST API listening");
             println!("api listening on {api_addr}");
             let stopped = stop.clone();
-            Some(tokio::spawn(vigia_api::serve(api_listener, router, async move {
-                stopped.cancelled().await;
-            })))
+            Some(tokio::spawn(vigia_api::serve(
+                api_listener,
+                router,
+                async move {
+                    stopped.cancelled().await;
+                },
+            )))
         }
     };
 
@@ -146,8 +163,14 @@ async fn serve(loaded: check::Loaded) -> anyhow::Result<()> {
             Err(error) => tracing::error!(%error, "REST API task failed"),
         }
     }
+    if catch_up_task.await.is_err() {
+        tracing::error!("state catch-up task failed");
+    }
     state.shutdown();
-    if tokio::time::timeout(STATE_FLUSH_GRACE, state_task).await.is_err() {
+    if tokio::time::timeout(STATE_FLUSH_GRACE, state_task)
+        .await
+        .is_err()
+    {
         tracing::warn!(grace = ?STATE_FLUSH_GRACE, "live state still flushing; leaving it");
     }
     served?;

@@ -1,62 +1,81 @@
-//! Small adapters between the aggregator's parts: committed batches into the live state, every
-//! part's counters into one `/metrics`, and `/health` from what the parts report.
+//! Small adapters between the aggregator's parts: every part's counters into one `/metrics`, and
+//! `/health` from what the parts report. (Committed batches reach the live state through
+//! `catch_up`.)
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use tokio::sync::mpsc;
 use vigia_api::{CheckResult, HealthCheck, MetricsSource};
-use vigia_core::run::RunResult;
-use vigia_ingest::{AgentsView, CommitListener, Metrics};
-use vigia_state::{Committed, StateHandle};
-use vigia_store::AgentId;
+use vigia_ingest::{AgentsView, Metrics};
+use vigia_state::StateHandle;
 
-/// Hands committed batches to the state service. Awaiting the queue is the backpressure: a busy
-/// state slows ingest instead of losing updates.
-pub(crate) struct StateFeed {
-    pub(crate) tx: mpsc::Sender<Committed>,
-}
-
-#[async_trait]
-impl CommitListener for StateFeed {
-    async fn committed(&self, agent: &AgentId, runs: Vec<RunResult>) {
-        let committed = Committed {
-            agent: agent.to_string(),
-            runs,
-        };
-        if self.tx.send(committed).await.is_err() {
-            // Only during shutdown: the batches are stored, and the state rebuilds on restart
-            // from what it persisted.
-            tracing::debug!(agent_id = %agent, "state service stopped; batch not applied");
-        }
-    }
-}
+use crate::catch_up::Lag;
 
 /// `/metrics`: the ingest's counters, the agents' connection count, and the state's metrics.
 pub(crate) struct AggregatorMetrics {
     pub(crate) ingest: Arc<Metrics>,
     pub(crate) agents: Arc<AgentsView>,
     pub(crate) state: StateHandle,
+    pub(crate) lag: Arc<Lag>,
 }
 
 impl MetricsSource for AggregatorMetrics {
     fn render(&self, out: &mut String) {
         let m = self.ingest.snapshot();
         for (name, help, value) in [
-            ("vigia_ingest_handshakes_refused_total", "TLS handshakes refused.", m.handshakes_refused),
-            ("vigia_ingest_streams_opened_total", "Agent streams opened.", m.streams_opened),
-            ("vigia_ingest_streams_failed_total", "Agent streams ended with an error.", m.streams_failed),
-            ("vigia_ingest_batches_received_total", "Valid result batches received.", m.batches_received),
-            ("vigia_ingest_batches_stored_total", "Result batches newly stored.", m.batches_stored),
-            ("vigia_ingest_duplicates_total", "Result batches received again (already stored).", m.duplicates),
+            (
+                "vigia_ingest_handshakes_refused_total",
+                "TLS handshakes refused.",
+                m.handshakes_refused,
+            ),
+            (
+                "vigia_ingest_streams_opened_total",
+                "Agent streams opened.",
+                m.streams_opened,
+            ),
+            (
+                "vigia_ingest_streams_failed_total",
+                "Agent streams ended with an error.",
+                m.streams_failed,
+            ),
+            (
+                "vigia_ingest_batches_received_total",
+                "Valid result batches received.",
+                m.batches_received,
+            ),
+            (
+                "vigia_ingest_batches_stored_total",
+                "Result batches newly stored.",
+                m.batches_stored,
+            ),
+            (
+                "vigia_ingest_duplicates_total",
+                "Result batches received again (already stored).",
+                m.duplicates,
+            ),
             ("vigia_ingest_commits_total", "Store commits.", m.commits),
-            ("vigia_ingest_commit_failures_total", "Store commits that failed.", m.commit_failures),
-            ("vigia_ingest_heartbeats_total", "Agent heartbeats received.", m.heartbeats),
-            ("vigia_ingest_batches_undecodable_total", "Stored batches the live state could not read.", m.batches_undecodable),
+            (
+                "vigia_ingest_commit_failures_total",
+                "Store commits that failed.",
+                m.commit_failures,
+            ),
+            (
+                "vigia_ingest_heartbeats_total",
+                "Agent heartbeats received.",
+                m.heartbeats,
+            ),
+            (
+                "vigia_ingest_batches_undecodable_total",
+                "Stored batches the live state could not read.",
+                m.batches_undecodable,
+            ),
         ] {
-            let _ = write!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n");
+            let _ = write!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n"
+            );
         }
         let agents = self.agents.list();
         let connected = agents.iter().filter(|a| a.open_streams > 0).count();
@@ -69,13 +88,15 @@ impl MetricsSource for AggregatorMetrics {
             agents.len()
         );
         self.state.render_prometheus(out);
+        self.lag.render(out);
     }
 }
 
-/// `/health`: degraded while the live state cannot persist (its store writes fail) or has had to
-/// drop state changes.
+/// `/health`: degraded while the live state cannot persist (its store writes fail), has had to
+/// drop state changes, or is behind the stored batches.
 pub(crate) struct AggregatorHealth {
     pub(crate) state: StateHandle,
+    pub(crate) lag: Arc<Lag>,
 }
 
 #[async_trait]
@@ -95,6 +116,11 @@ impl HealthCheck for AggregatorHealth {
         } else {
             CheckResult::ok()
         };
-        BTreeMap::from([("state".to_owned(), state)])
+        let lag = if self.lag.lagging() {
+            CheckResult::degraded("the live state is catching up with stored batches")
+        } else {
+            CheckResult::ok()
+        };
+        BTreeMap::from([("state".to_owned(), state), ("state_lag".to_owned(), lag)])
     }
 }

@@ -311,14 +311,18 @@ impl Worker {
                 }
                 committed = rx.recv() => {
                     let Some(committed) = committed else { break };
-                    self.apply(committed);
-                    // Batch what is already queued into the same write.
-                    for _ in 1..self.config.max_batches_per_write.max(1) {
-                        match rx.try_recv() {
-                            Ok(committed) => self.apply(committed),
-                            Err(_) => break,
+                    // Applying is CPU work without awaits: tell the runtime, so the API's and
+                    // the ingest's tasks queued on this worker move to another one meanwhile.
+                    cpu_bound(|| {
+                        self.apply(committed);
+                        // Batch what is already queued into the same store write.
+                        for _ in 1..self.config.max_batches_per_write.max(1) {
+                            match rx.try_recv() {
+                                Ok(committed) => self.apply(committed),
+                                Err(_) => break,
+                            }
                         }
-                    }
+                    });
                 }
                 _ = sweep.tick() => {
                     let changes = self.live.write().sweep(now_ms());
@@ -477,5 +481,14 @@ impl Worker {
                 "shutdown with live state changes not persisted"
             );
         }
+    }
+}
+
+/// Runs `work` with [`tokio::task::block_in_place`] on a multi-thread runtime (other tasks of this
+/// worker move elsewhere meanwhile), directly on a current-thread one (where that is not allowed).
+fn cpu_bound<T>(work: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(work),
+        _ => work(),
     }
 }

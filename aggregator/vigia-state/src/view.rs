@@ -64,7 +64,8 @@ pub struct EntityFilter {
     /// Only entities whose (possibly inherited) site is this (`pop:centro`).
     pub site: Option<String>,
     pub state: Option<State>,
-    /// Cursor: list ids strictly after this one (the previous page's `next`).
+    /// Cursor: list ids strictly after this text in id order (the previous page's `next`; any
+    /// text is a valid position).
     pub after: Option<String>,
     /// Page size, clamped to `1..=1000`; 0 means 100.
     pub limit: usize,

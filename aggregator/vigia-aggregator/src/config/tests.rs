@@ -219,7 +219,10 @@ fn the_example_config_serves_the_api_and_keeps_history() {
     let api = config.api.expect("the example serves the API");
     assert_eq!(api.listen, "127.0.0.1:8080".parse().expect("addr"));
     assert_eq!((api.rate_per_sec, api.burst), (100, 200));
-    assert_eq!((config.storage.history_days, config.storage.batch_days), (90, 7));
+    assert_eq!(
+        (config.storage.history_days, config.storage.batch_days),
+        (90, 7)
+    );
     assert!(config.agents.revoked.is_empty() && config.agents.revoked_serials.is_empty());
     assert!(config.state.overrides.is_none());
 }

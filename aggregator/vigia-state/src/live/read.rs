@@ -70,10 +70,12 @@ impl LiveState {
             n => n.min(MAX_PAGE),
         };
         let prefix = filter.kind.as_deref().map(|k| format!("{k}:"));
+        // Any text is a position in id order (ids compare as text), so a cursor never needs to
+        // be a valid id: paging goes on after it.
         let after = filter
             .after
             .as_deref()
-            .and_then(|a| EntityId::parse(a).ok());
+            .map(|a| EntityId::unchecked(a.to_owned()));
         let start = match (&after, &prefix) {
             (Some(after), Some(prefix)) if after.as_str() < prefix.as_str() => {
                 Bound::Included(key_for(prefix))
