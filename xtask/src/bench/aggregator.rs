@@ -213,6 +213,11 @@ impl Bench {
              {}s windows",
             self.duration_secs
         ));
+        // Paced first: its ack latency is measured on an aggregator that is not still applying
+        // the saturation run's backlog to the live state.
+        let paced = self.paced(aggregator, &format!("{backend}, paced"))?;
+        note_failure(&paced, &format!("{backend} paced"), failures);
+        self.settle(aggregator)?;
         let unpaced = self.one(
             aggregator,
             &format!("{backend}, unpaced"),
@@ -220,9 +225,6 @@ impl Bench {
             UNPACED_IN_FLIGHT,
         )?;
         note_failure(&unpaced, &format!("{backend} unpaced"), failures);
-        self.settle(aggregator)?;
-        let paced = self.paced(aggregator, &format!("{backend}, paced"))?;
-        note_failure(&paced, &format!("{backend} paced"), failures);
         self.settle(aggregator)?;
         Ok(Ingest { unpaced, paced })
     }
