@@ -272,6 +272,9 @@ mod tests {
         assert!(!lag.lagging());
         let mut text = String::new();
         lag.render(&mut text);
-        assert!(text.contains("vigia_state_overflowed_batches_total 39\n"), "{text}");
+        assert!(
+            text.contains("vigia_state_overflowed_batches_total 39\n"),
+            "{text}"
+        );
     }
 }
