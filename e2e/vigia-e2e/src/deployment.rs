@@ -148,7 +148,7 @@ impl Deployment {
             format!(
                 "[server]\nlisten = \"{AGGREGATOR_ADDR}:{PORT}\"\n\n{}\n\
                  [tls]\ncert = \"{}\"\nkey = \"{}\"\nclient_ca = \"{}\"\n\n[agents]\nallowed = [{}]\n\n\
-                 [api]\nlisten = \"{AGGREGATOR_ADDR}:{API_PORT}\"\n",
+                 [api]\nlisten = \"{AGGREGATOR_ADDR}:{API_PORT}\"\nrate_per_sec = 100000\nburst = 100000\n",
                 self.backend.storage_section(&self.data_dir()),
                 self.pki.join("server.pem").display(),
                 self.pki.join("server.key").display(),

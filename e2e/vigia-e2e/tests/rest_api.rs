@@ -93,3 +93,63 @@ fn sqlite_pinged_hosts_become_entities_served_by_the_api() {
 fn postgres_pinged_hosts_become_entities_served_by_the_api() {
     pinged_hosts_become_entities_served_by_the_api(Backend::postgres());
 }
+
+/// Schemathesis (the pinned one `cargo xtask test` installs in `target/pyenv`) against the real
+/// aggregator's document and live data: no server error, no response outside the schema.
+#[test]
+fn schemathesis_finds_no_failure_against_the_real_aggregator() {
+    let executable = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../target/pyenv/bin/schemathesis");
+    assert!(
+        executable.exists(),
+        "{} is missing: run `cargo xtask test`, which installs it",
+        executable.display()
+    );
+    let d = Deployment::create(Backend::Sqlite);
+    let _aggregator = d.start_aggregator(&[AGENT_ID]);
+    let settings = AgentSettings {
+        targets: "10.251.0.0/28".into(),
+        ..AgentSettings::default()
+    };
+    let _agent = d.start_agent(AGENT_ID, &settings, None);
+    let key = d.create_api_key("read");
+    wait_until("hosts in the API", T, || {
+        let (status, body) = d.api_get("/v1/entities?kind=host&state=up", Some(&key));
+        (status == 200 && body.contains("host:10.251.0.")).then_some(())
+    });
+    let workdir = tempfile::tempdir().expect("tempdir");
+    let url = format!(
+        "http://{}:{}/v1/openapi.json",
+        vigia_e2e::lab::AGGREGATOR_ADDR,
+        vigia_e2e::API_PORT
+    );
+    let out = vigia_e2e::Lab::command(&d.lab.agent_ns, "timeout")
+        .current_dir(workdir.path())
+        .arg("300")
+        .arg(&executable)
+        .args(["run", &url, "--checks", "all"])
+        .args(["--header", &format!("Authorization: Bearer {key}")])
+        .args([
+            "--max-examples",
+            "30",
+            "--seed",
+            "20261126",
+            "--request-timeout",
+            "10",
+        ])
+        .arg("--no-color")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run schemathesis");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "schemathesis failed ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
+    assert!(
+        stdout.contains("Tested: 8"),
+        "not every operation was tested:\n{stdout}"
+    );
+}
