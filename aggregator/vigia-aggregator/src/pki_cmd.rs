@@ -98,6 +98,10 @@ fn init(dir: &Path, name: &str, days: u32) -> anyhow::Result<Vec<PathBuf>> {
 fn issue_agent(dir: &Path, id: &AgentId, days: u32) -> anyhow::Result<Vec<PathBuf>> {
     let ca = load_ca(dir)?;
     let issued = ca.issue_agent(id, &Validity::days_from_now(days))?;
+    if let Some(serial) = issued.serial() {
+        // To revoke this certificate later: `[agents] revoked_serials`.
+        println!("agent {id} certificate serial {serial}");
+    }
     write_pair(
         dir,
         &format!("agent-{id}.pem"),

@@ -82,6 +82,21 @@ pub struct IssuedCert {
     pub key_pem: String,
 }
 
+impl IssuedCert {
+    /// The certificate's serial number as operators copy it (`3F:0A:...`, upper-case hex), the
+    /// form `[agents] revoked_serials` takes; `None` if the PEM does not parse.
+    pub fn serial(&self) -> Option<String> {
+        let (_, pem) = x509_parser::pem::parse_x509_pem(self.cert_pem.as_bytes()).ok()?;
+        let cert = pem.parse_x509().ok()?;
+        let hex: Vec<String> = cert
+            .raw_serial()
+            .iter()
+            .map(|byte| format!("{byte:02X}"))
+            .collect();
+        Some(hex.join(":"))
+    }
+}
+
 impl std::fmt::Debug for IssuedCert {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("IssuedCert")

@@ -28,6 +28,14 @@ fn an_agent_certificate_carries_its_id_serial_and_expiry() {
     assert_eq!(agent.id, id);
     assert_eq!(agent.not_after, not_after);
     assert!(!agent.serial.is_empty());
+    // The serial as printed for operators is the one the ingest reads, in the revocation
+    // list's spelling.
+    let printed = issued.serial().expect("serial");
+    assert_eq!(
+        vigia_ingest::normalise_serial(&printed),
+        vigia_ingest::normalise_serial(&agent.serial)
+    );
+    assert!(printed.contains(':') || printed.len() == 2, "{printed}");
     let other = ca.issue_agent(&id, &validity).expect("issued");
     let other = AgentCert::from_der(&der(&other.cert_pem)).expect("identity found");
     assert_ne!(
