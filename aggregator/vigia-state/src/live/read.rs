@@ -112,7 +112,11 @@ impl LiveState {
                 name: entity.display_name().to_owned(),
                 site,
                 state: entity.current_state(),
-                since_ms: entity.state.as_ref().map_or(0, |s| s.since_ms),
+                // Never observed in a state: unknown since it was first seen.
+                since_ms: entity
+                    .state
+                    .as_ref()
+                    .map_or(entity.first_seen_ms, |s| s.since_ms),
                 last_seen_ms: entity.last_seen_ms,
             });
         }

@@ -380,6 +380,13 @@ fn list_pages_by_id_with_filters() {
     });
     assert_eq!(subs.items.len(), 1);
     assert_eq!(subs.items[0].id, "subscriber:ana");
+    // An entity no observation gave a state (the OLT) is unknown since it was first seen.
+    let olts = live.list(&EntityFilter {
+        kind: Some("olt".into()),
+        ..EntityFilter::default()
+    });
+    assert_eq!(olts.items[0].state, State::Unknown);
+    assert_eq!(olts.items[0].since_ms, T0);
 }
 
 use crate::view::MAX_PAGE;
