@@ -1,0 +1,102 @@
+//! `vigia-sim`: runs the simulated ISP of a scenario file.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use vigia_sim::{Scenario, Sim};
+
+#[derive(Parser)]
+#[command(
+    name = "vigia-sim",
+    version,
+    about = "A simulated ISP: vendor APIs, RouterOS and CPEs from one scenario, with fault injection"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the scenario until interrupted.
+    Serve {
+        #[arg(long)]
+        scenario: PathBuf,
+        /// Listen on ephemeral loopback ports instead of the scenario's (printed on start).
+        #[arg(long)]
+        ephemeral: bool,
+    },
+    /// Check a scenario file and print what it builds.
+    Check {
+        #[arg(long)]
+        scenario: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let (path, serve, ephemeral) = match cli.command {
+        Command::Serve {
+            scenario,
+            ephemeral,
+        } => (scenario, true, ephemeral),
+        Command::Check { scenario } => (scenario, false, false),
+    };
+    let scenario = match Scenario::load(&path) {
+        Ok(scenario) => scenario,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let sim = Sim::new(scenario);
+    if !serve {
+        let w = sim.world();
+        println!(
+            "{}: {} subscribers, {} OLTs, {} PON ports, {} splitters, {} towers, {} APs, {} concentrators",
+            w.name,
+            w.subscribers.len(),
+            w.olts.len(),
+            w.pons.len(),
+            w.splitters.len(),
+            w.towers.len(),
+            w.aps.len(),
+            w.concentrators.len()
+        );
+        return ExitCode::SUCCESS;
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let running = match vigia_sim::start(sim, ephemeral).await {
+            Ok(running) => running,
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                return ExitCode::FAILURE;
+            }
+        };
+        for (name, addr) in &running.services {
+            println!("{name} listening on {addr}");
+        }
+        tokio::select! {
+            () = running.wait() => ExitCode::FAILURE,
+            _ = tokio::signal::ctrl_c() => ExitCode::SUCCESS,
+        }
+    })
+}
