@@ -16,6 +16,7 @@
 //! The HTTP servers use axum: this crate is a test peer, not part of the aggregator's API.
 
 pub mod control;
+pub mod cpe;
 mod names;
 mod rng;
 pub mod scenario;

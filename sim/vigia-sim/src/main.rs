@@ -26,6 +26,10 @@ enum Command {
         /// Listen on ephemeral loopback ports instead of the scenario's (printed on start).
         #[arg(long)]
         ephemeral: bool,
+        /// Put the address of every online CPE on `lo` of this (existing) network namespace, so
+        /// they answer ICMP; needs root.
+        #[arg(long)]
+        cpe_netns: Option<String>,
     },
     /// Check a scenario file and print what it builds.
     Check {
@@ -43,12 +47,13 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let (path, serve, ephemeral) = match cli.command {
+    let (path, serve, ephemeral, cpe_netns) = match cli.command {
         Command::Serve {
             scenario,
             ephemeral,
-        } => (scenario, true, ephemeral),
-        Command::Check { scenario } => (scenario, false, false),
+            cpe_netns,
+        } => (scenario, true, ephemeral, cpe_netns),
+        Command::Check { scenario } => (scenario, false, false, None),
     };
     let scenario = match Scenario::load(&path) {
         Ok(scenario) => scenario,
@@ -84,6 +89,15 @@ fn main() -> ExitCode {
         }
     };
     runtime.block_on(async move {
+        if let Some(netns) = cpe_netns {
+            match vigia_sim::cpe::follow(sim.clone(), netns.clone()).await {
+                Ok(_follower) => println!("cpe addresses in namespace {netns}"),
+                Err(error) => {
+                    eprintln!("error: {error:#}");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
         let running = match vigia_sim::start(sim, ephemeral).await {
             Ok(running) => running,
             Err(error) => {
