@@ -15,13 +15,14 @@ use crate::world::{Vendor, VendorMode};
 
 // One module per vendor HTTP API; each exposes `pub fn router(sim: Arc<Sim>) -> axum::Router`.
 // (RouterOS is not HTTP: see `crate::routeros`.)
+pub mod ispcube;
 
 /// Every vendor HTTP API: its service name, vendor (for outages) and router, unwrapped.
 /// `serve` binds each on the scenario's address and adds the outage behaviour.
 pub(crate) fn routers(sim: &Arc<Sim>) -> Vec<(&'static str, Vendor, axum::Router)> {
-    let _ = sim;
     vec![
         // (service name, Vendor, module::router(sim.clone())),
+        ("ispcube", Vendor::Ispcube, ispcube::router(sim.clone())),
     ]
 }
 
