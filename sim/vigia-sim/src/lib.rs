@@ -22,7 +22,7 @@ mod rng;
 pub mod scenario;
 pub mod serve;
 mod sim;
-// pub mod snmp; (helper)
+pub mod snmp;
 pub mod vendor;
 pub mod world;
 
