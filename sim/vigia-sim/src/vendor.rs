@@ -16,6 +16,7 @@ use crate::world::{Vendor, VendorMode};
 // One module per vendor HTTP API; each exposes `pub fn router(sim: Arc<Sim>) -> axum::Router`.
 // (RouterOS is not HTTP: see `crate::routeros`.)
 pub mod ispcube;
+pub mod ixc;
 
 /// Every vendor HTTP API: its service name, vendor (for outages) and router, unwrapped.
 /// `serve` binds each on the scenario's address and adds the outage behaviour.
@@ -23,6 +24,7 @@ pub(crate) fn routers(sim: &Arc<Sim>) -> Vec<(&'static str, Vendor, axum::Router
     vec![
         // (service name, Vendor, module::router(sim.clone())),
         ("ispcube", Vendor::Ispcube, ispcube::router(sim.clone())),
+        ("ixc", Vendor::Ixc, ixc::router(sim.clone())),
     ]
 }
 
