@@ -17,6 +17,7 @@ use crate::world::{Vendor, VendorMode};
 // (RouterOS is not HTTP: see `crate::routeros`.)
 pub mod ispcube;
 pub mod ixc;
+pub mod smartolt;
 
 /// Every vendor HTTP API: its service name, vendor (for outages) and router, unwrapped.
 /// `serve` binds each on the scenario's address and adds the outage behaviour.
@@ -25,6 +26,7 @@ pub(crate) fn routers(sim: &Arc<Sim>) -> Vec<(&'static str, Vendor, axum::Router
         // (service name, Vendor, module::router(sim.clone())),
         ("ispcube", Vendor::Ispcube, ispcube::router(sim.clone())),
         ("ixc", Vendor::Ixc, ixc::router(sim.clone())),
+        ("smartolt", Vendor::Smartolt, smartolt::router(sim.clone())),
     ]
 }
 
