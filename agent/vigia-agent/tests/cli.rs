@@ -299,3 +299,160 @@ fn run_stops_cleanly_on_sigterm() {
         serde_json::from_str::<serde_json::Value>(&line).expect("a whole JSON line");
     }
 }
+
+/// A scripted RouterOS API peer for `plugin run`: accepts `/login` with password `s3cret`, and
+/// prints one session (`alice`) while `online` is set. Short words only (one length byte).
+fn fake_router(online: std::sync::Arc<std::sync::atomic::AtomicBool>) -> u16 {
+    use std::io::{Read, Write};
+    use std::sync::atomic::Ordering;
+    fn sentence(stream: &mut std::net::TcpStream) -> Option<Vec<String>> {
+        let mut words = Vec::new();
+        loop {
+            let mut len = [0u8; 1];
+            stream.read_exact(&mut len).ok()?;
+            assert!(len[0] < 0x80, "the fake router reads short words only");
+            if len[0] == 0 {
+                return Some(words);
+            }
+            let mut word = vec![0u8; usize::from(len[0])];
+            stream.read_exact(&mut word).ok()?;
+            words.push(String::from_utf8(word).unwrap());
+        }
+    }
+    fn send(stream: &mut std::net::TcpStream, words: &[&str], tag: &str) {
+        let mut out = Vec::new();
+        for word in words
+            .iter()
+            .copied()
+            .chain([tag].into_iter().filter(|t| !t.is_empty()))
+        {
+            out.push(u8::try_from(word.len()).unwrap());
+            out.extend_from_slice(word.as_bytes());
+        }
+        out.push(0);
+        let _ = stream.write_all(&out);
+    }
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            while let Some(words) = sentence(&mut stream) {
+                let tag = words
+                    .iter()
+                    .find(|w| w.starts_with(".tag="))
+                    .cloned()
+                    .unwrap_or_default();
+                match words[0].as_str() {
+                    "/login" if words.iter().any(|w| w == "=password=s3cret") => {
+                        send(&mut stream, &["!done"], &tag);
+                    }
+                    "/login" => {
+                        send(
+                            &mut stream,
+                            &["!trap", "=message=invalid user name or password (6)"],
+                            &tag,
+                        );
+                        send(&mut stream, &["!done"], &tag);
+                    }
+                    "/ppp/active/print" if online.load(Ordering::SeqCst) => {
+                        let row = [
+                            "!re",
+                            "=.id=*1",
+                            "=name=alice",
+                            "=address=10.0.0.2",
+                            "=uptime=1m",
+                        ];
+                        send(&mut stream, &row, &tag);
+                        send(&mut stream, &["!done"], &tag);
+                    }
+                    _ => send(&mut stream, &["!done"], &tag),
+                }
+            }
+        }
+    });
+    port
+}
+
+/// `plugin run` grants hosts and secrets the plugin leaves to the operator, and keeps `kv` in
+/// `--kv-dir` between runs: the second run reports the vanished login from the first's snapshot.
+#[test]
+fn plugin_run_grants_tcp_and_secrets_and_keeps_kv_between_runs() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let mikrotik = plugin("mikrotik.wasm");
+    let online = std::sync::Arc::new(AtomicBool::new(true));
+    let port = fake_router(online.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = dir.path().join("secrets.toml");
+    std::fs::write(&secrets, "mikrotik = \"s3cret\"\n").unwrap();
+    std::fs::set_permissions(&secrets, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let kv = dir.path().join("kv");
+    std::fs::create_dir(&kv).unwrap();
+    let address = format!("127.0.0.1:{port}");
+    let target = format!("r1={address}");
+    let config =
+        r#"{"user":"vigia","password_secret":"mikrotik","read":["sessions"],"timeout_ms":2000}"#;
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "plugin",
+            "run",
+            mikrotik.to_str().unwrap(),
+            "--target",
+            &target,
+        ];
+        args.extend_from_slice(&["--config", config]);
+        args.extend_from_slice(extra);
+        agent(&args)
+    };
+    let granted = [
+        "--grant-tcp",
+        &address,
+        "--secrets",
+        secrets.to_str().unwrap(),
+        "--kv-dir",
+        kv.to_str().unwrap(),
+    ];
+    let alice = |out: &Output| -> serde_json::Value {
+        assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+        let observations: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        observations
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["kind"] == "pppoe_session" && o["login"] == "alice")
+            .cloned()
+            .unwrap_or_else(|| panic!("alice is reported: {observations}"))
+    };
+
+    let first = alice(&run(&granted));
+    assert_eq!(first["online"], true);
+    online.store(false, Ordering::SeqCst);
+    let second = alice(&run(&granted));
+    assert_eq!(
+        second["online"], false,
+        "gone since the snapshot in --kv-dir"
+    );
+    assert_eq!(
+        second["labels"],
+        serde_json::json!([["source", "snapshot"]])
+    );
+
+    // The TCP grant is what lets it connect.
+    let out = run(&granted[2..]);
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    let observations: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(observations[0]["kind"], "failure", "{observations}");
+    assert_eq!(observations[0]["class"], "denied", "{observations}");
+
+    // --deny: not even the secret.
+    let mut denied = granted.to_vec();
+    denied.push("--deny");
+    let out = run(&denied);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("denied"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -17,7 +17,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::rejection::JsonRejection;
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -209,10 +209,11 @@ async fn faults(State(sim): State<Arc<Sim>>) -> Json<Value> {
     Json(json!({ "faults": faults_json(&sim.world()) }))
 }
 
-async fn inject(State(sim): State<Arc<Sim>>, body: Result<Json<Fault>, JsonRejection>) -> Response {
-    let fault = match body {
-        Ok(Json(fault)) => fault,
-        Err(rejection) => return error(StatusCode::BAD_REQUEST, rejection.body_text()),
+/// The body is read as JSON whatever its content type says (`curl -d` sends a form type).
+async fn inject(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
+    let fault: Fault = match serde_json::from_slice(&body) {
+        Ok(fault) => fault,
+        Err(e) => return error(StatusCode::BAD_REQUEST, format!("not a fault: {e}")),
     };
     match sim.inject(fault) {
         Ok(id) => (StatusCode::CREATED, Json(json!({ "id": id }))).into_response(),

@@ -19,6 +19,7 @@ pub mod control;
 pub mod cpe;
 mod names;
 mod rng;
+pub mod routeros;
 pub mod scenario;
 pub mod serve;
 mod sim;

@@ -75,5 +75,11 @@ pub async fn start(sim: Arc<Sim>, ephemeral: bool) -> Result<Running> {
             }
         });
     }
+    for server in crate::routeros::bind(&sim, ephemeral).await? {
+        running
+            .services
+            .push((server.service().to_owned(), server.local_addr()?));
+        running.tasks.spawn(server.run());
+    }
     Ok(running)
 }

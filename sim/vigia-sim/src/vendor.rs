@@ -15,6 +15,7 @@ use crate::world::{Vendor, VendorMode};
 
 // One module per vendor HTTP API; each exposes `pub fn router(sim: Arc<Sim>) -> axum::Router`.
 // (RouterOS is not HTTP: see `crate::routeros`.)
+pub mod cnmaestro;
 pub mod ispcube;
 pub mod ixc;
 pub mod smartolt;
@@ -24,6 +25,11 @@ pub mod smartolt;
 pub(crate) fn routers(sim: &Arc<Sim>) -> Vec<(&'static str, Vendor, axum::Router)> {
     vec![
         // (service name, Vendor, module::router(sim.clone())),
+        (
+            "cnmaestro",
+            Vendor::Cnmaestro,
+            cnmaestro::router(sim.clone()),
+        ),
         ("ispcube", Vendor::Ispcube, ispcube::router(sim.clone())),
         ("ixc", Vendor::Ixc, ixc::router(sim.clone())),
         ("smartolt", Vendor::Smartolt, smartolt::router(sim.clone())),
