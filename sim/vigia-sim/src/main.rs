@@ -30,6 +30,13 @@ enum Command {
         /// they answer ICMP; needs root.
         #[arg(long)]
         cpe_netns: Option<String>,
+        /// Serve these SNMP device recordings (`*.snmprec`; community = file name without the
+        /// extension) with snmpsim on a loopback port (printed on start).
+        #[arg(long, value_name = "DIR")]
+        snmprec_dir: Option<PathBuf>,
+        /// The snmpsim command responder to run for `--snmprec-dir`.
+        #[arg(long, value_name = "PATH", default_value = "snmpsim-command-responder")]
+        snmpsim: PathBuf,
     },
     /// Check a scenario file and print what it builds.
     Check {
@@ -47,13 +54,21 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let (path, serve, ephemeral, cpe_netns) = match cli.command {
+    let (path, serve, ephemeral, cpe_netns, snmp) = match cli.command {
         Command::Serve {
             scenario,
             ephemeral,
             cpe_netns,
-        } => (scenario, true, ephemeral, cpe_netns),
-        Command::Check { scenario } => (scenario, false, false, None),
+            snmprec_dir,
+            snmpsim,
+        } => (
+            scenario,
+            true,
+            ephemeral,
+            cpe_netns,
+            snmprec_dir.map(|d| (d, snmpsim)),
+        ),
+        Command::Check { scenario } => (scenario, false, false, None, None),
     };
     let scenario = match Scenario::load(&path) {
         Ok(scenario) => scenario,
@@ -98,6 +113,16 @@ fn main() -> ExitCode {
                 }
             }
         }
+        let _snmp = match snmp
+            .map(|(dir, exe)| serve_recordings(&dir, &exe))
+            .transpose()
+        {
+            Ok(snmp) => snmp,
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                return ExitCode::FAILURE;
+            }
+        };
         let running = match vigia_sim::start(sim, ephemeral).await {
             Ok(running) => running,
             Err(error) => {
@@ -108,9 +133,47 @@ fn main() -> ExitCode {
         for (name, addr) in &running.services {
             println!("{name} listening on {addr}");
         }
+        // SIGINT or SIGTERM end the servers and (by drop) the snmpsim child.
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(error) => {
+                    eprintln!("error: cannot watch SIGTERM: {error}");
+                    return ExitCode::FAILURE;
+                }
+            };
         tokio::select! {
             () = running.wait() => ExitCode::FAILURE,
             _ = tokio::signal::ctrl_c() => ExitCode::SUCCESS,
+            _ = terminate.recv() => ExitCode::SUCCESS,
         }
     })
+}
+
+/// Starts snmpsim over the recordings in `dir` and prints where it listens.
+fn serve_recordings(
+    dir: &std::path::Path,
+    exe: &std::path::Path,
+) -> anyhow::Result<vigia_sim::snmp::Snmpsim> {
+    use anyhow::Context;
+    let mut communities: Vec<String> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read {}", dir.display()))?
+        .filter_map(|entry| entry.ok())
+        .filter_map(|entry| {
+            let name = entry.file_name().into_string().ok()?;
+            name.strip_suffix(".snmprec").map(str::to_owned)
+        })
+        .collect();
+    communities.sort();
+    let first = communities
+        .first()
+        .with_context(|| format!("{} holds no .snmprec recording", dir.display()))?;
+    let snmpsim = vigia_sim::snmp::Snmpsim::start(exe, dir, first)
+        .with_context(|| format!("cannot start {}", exe.display()))?;
+    println!(
+        "snmp listening on {} (communities: {})",
+        snmpsim.address(),
+        communities.join(", ")
+    );
+    Ok(snmpsim)
 }
