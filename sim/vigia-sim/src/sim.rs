@@ -52,6 +52,12 @@ impl Sim {
         self.changes.subscribe()
     }
 
+    /// How many followers the change stream has now (each open RouterOS `listen`, the CPE
+    /// follower): tests wait on it to know a listen is open before they inject a fault.
+    pub fn followers(&self) -> usize {
+        self.changes.receiver_count()
+    }
+
     /// Injects a fault; returns its id.
     pub fn inject(&self, fault: Fault) -> Result<u64, FaultError> {
         let mut world = self.world_mut();

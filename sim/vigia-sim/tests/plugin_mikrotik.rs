@@ -239,6 +239,64 @@ async fn a_cut_pon_turns_its_logins_offline_with_the_routers_reason() {
     assert_matches_world(&sim, "bng-centro", &c);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disconnect_during_the_listen_arrives_pushed_with_its_reason() {
+    let (sim, running) = support::serve_example().await;
+    let host = host(&sim);
+    // Run A leaves the snapshot, so run B's print is the only other source.
+    let a = run(
+        &host,
+        &running,
+        "bng-centro",
+        config(&sim, json!({"read": ["sessions"]})),
+    )
+    .await;
+    assert_eq!(failures(&a), []);
+    assert_eq!(sim.followers(), 0, "no listen open yet");
+
+    let listening = config(&sim, json!({"read": ["sessions"], "listen_ms": 8000}));
+    let run_b = tokio::spawn({
+        let (host, running) = (host.clone(), running.addr("routeros:bng-centro"));
+        async move {
+            let plugin = support::load(&host, "mikrotik").await;
+            let address = running.expect("served").to_string();
+            let report = support::run(
+                &host,
+                &plugin,
+                listening,
+                &[("bng-centro", address.as_str())],
+                grants(&address),
+            )
+            .await;
+            support::completed(report)
+        }
+    });
+    // The plugin's listen subscribes to the world's changes: wait for it (bounded).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while sim.followers() == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the plugin never opened its listen"
+        );
+        tokio::task::yield_now().await;
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    sim.inject(Fault::SubscriberLos {
+        login: "joao.silva".into(),
+    })
+    .unwrap();
+    let b = run_b.await.expect("run B");
+    assert_eq!(failures(&b), [], "listen and cancel end cleanly");
+    let (session, source) = &sessions(&b)["joao.silva"];
+    assert!(
+        !session.online,
+        "joao's session end was pushed during the listen"
+    );
+    assert_eq!(source, "listen");
+    let others_offline = sessions(&b).values().filter(|(s, _)| !s.online).count();
+    assert_eq!(others_offline, 1, "only joao went offline");
+}
+
 #[tokio::test]
 async fn outages_and_refused_logins_are_classified_failures() {
     let (sim, running) = support::serve_example().await;
