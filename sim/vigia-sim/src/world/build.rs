@@ -79,7 +79,7 @@ pub(super) fn build(sc: &Scenario, now: OffsetDateTime) -> World {
         .iter()
         .map(|c| u32::from(c.pool_start))
         .collect();
-    let mut people = Population::new(sc, &mut rng);
+    let mut people = Population::new(sc);
 
     for olt in &sc.olts {
         let olt_index = world.olts.len();
@@ -261,7 +261,7 @@ struct Population<'s> {
 }
 
 impl<'s> Population<'s> {
-    fn new(sc: &'s Scenario, _rng: &mut Rng) -> Self {
+    fn new(sc: &'s Scenario) -> Self {
         let mut pinned: HashMap<&str, Vec<_>> = HashMap::new();
         for p in &sc.subscribers {
             pinned.entry(p.at.as_str()).or_default().push(p);

@@ -134,7 +134,6 @@ pub(super) fn reevaluate(world: &mut World, now: OffsetDateTime) -> Vec<Change> 
         };
         let newly_blocked = billing == Billing::Blocked && sub.live.billing != Billing::Blocked;
 
-        let mut new_session = None;
         let sub = &mut world.subscribers[i];
         let live = &mut sub.live;
         live.rx_dbm = (rx * 100.0).round() / 100.0;
@@ -184,10 +183,8 @@ pub(super) fn reevaluate(world: &mut World, now: OffsetDateTime) -> Vec<Change> 
                 up: false,
             });
         }
+        // The session borrows the world's counter, so it is opened after `live` is released.
         if want_session && live.session.is_none() {
-            new_session = Some(i);
-        }
-        if let Some(i) = new_session {
             let session = world.new_session(now);
             let sub = &mut world.subscribers[i];
             sub.live.session = Some(session);
