@@ -100,7 +100,7 @@ fn guarded_dependencies_stay_in_their_crates() {
 }
 
 #[test]
-fn sdk_and_core_stay_independent() {
+fn sdk_core_and_correlate_stay_independent() {
     let meta = metadata(&root().join("Cargo.toml"));
     for package in workspace_members(&meta) {
         let name = package["name"].as_str().unwrap();
@@ -119,6 +119,14 @@ fn sdk_and_core_stay_independent() {
             assert!(
                 internal.is_empty(),
                 "the published SDK depends on internal crates {internal:?}"
+            );
+        }
+        if name == "vigia-correlate" {
+            let names: Vec<&str> = deps.iter().map(|d| d["name"].as_str().unwrap()).collect();
+            let io_free = ["serde", "thiserror", "vigia-core"];
+            assert!(
+                names.iter().all(|n| io_free.contains(n)),
+                "vigia-correlate must stay pure (no I/O, no clock): it depends on {names:?}, only {io_free:?} allowed"
             );
         }
         if name == "vigia-core" {

@@ -3,6 +3,8 @@
 
 mod agents;
 mod api;
+mod correlation;
+mod notify;
 mod state;
 mod storage;
 
@@ -15,6 +17,7 @@ use toml::Spanned;
 
 pub(crate) use agents::AgentsConfig;
 pub(crate) use api::ApiSection;
+pub(crate) use correlation::CorrelationSection;
 pub(crate) use state::StateSection;
 pub(crate) use storage::{Backend, StorageConfig};
 
@@ -34,6 +37,10 @@ struct RawConfig {
     api: Option<api::RawApi>,
     #[serde(default)]
     state: state::RawState,
+    #[serde(default)]
+    correlation: correlation::RawCorrelation,
+    #[serde(default)]
+    notify: notify::RawNotify,
 }
 
 #[derive(Debug, Deserialize)]
@@ -62,6 +69,9 @@ pub(crate) struct Config {
     /// `None`: no REST API (no `[api]` section).
     pub(crate) api: Option<ApiSection>,
     pub(crate) state: StateSection,
+    pub(crate) correlation: CorrelationSection,
+    /// `None`: no notifications (no `[notify]` section); events are still recorded.
+    pub(crate) notify: Option<vigia_notify::LoadedConfig>,
 }
 
 /// Where the TLS material is, each with the line that names it.
@@ -188,6 +198,8 @@ impl Config {
         let agents = agents::resolve(raw.agents, &cx, &mut errors);
         let api = raw.api.map(|api| api::resolve(api, &cx, &mut errors));
         let state = state::resolve(raw.state, &cx, &mut errors);
+        let correlation = correlation::resolve(raw.correlation, &cx, &mut errors);
+        let notify = notify::resolve(raw.notify, &cx, &mut errors);
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -208,6 +220,8 @@ impl Config {
             agents,
             api,
             state,
+            correlation,
+            notify,
         })
     }
 }
@@ -221,6 +235,11 @@ pub(crate) struct Resolve<'a> {
 impl Resolve<'_> {
     pub(crate) fn at(&self, offset: usize) -> Location {
         (self.at)(offset)
+    }
+
+    /// The directory relative paths start from.
+    pub(crate) fn base(&self) -> &Path {
+        self.base
     }
 
     /// A path from the file, made absolute against the file's directory.

@@ -14,11 +14,15 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 use vigia_api::{Api, ApiConfig, ReadModel};
 use vigia_ingest::{AgentRegistry, Ingest, IngestOptions, StaticRegistry};
+use vigia_notify::Notifier;
 use vigia_state::{Overrides, ServiceConfig, StateConfig, StateHandle, StateService};
-use vigia_store::{ApiKeyStore, IngestStore, StateStore};
+use vigia_store::{ApiKeyStore, EventStore, IngestStore, StateStore};
 
 use crate::catch_up::{self, Lag, StateFeed};
 use crate::config::{AgentsConfig, Config, StateSection};
+use crate::outage_model::StoreOutageModel;
+use crate::outages::{OutageMetrics, Outages, WindowsChanged};
+use crate::outbox::StoreOutbox;
 use crate::read_model::LiveReadModel;
 use crate::wiring::{AggregatorHealth, AggregatorMetrics};
 use crate::{EX_USAGE, check, store};
@@ -61,6 +65,39 @@ async fn serve(loaded: check::Loaded) -> anyhow::Result<()> {
     .await
     .context("cannot restore the live state from the store")?;
 
+    let stop = CancellationToken::new();
+    let windows_changed = WindowsChanged::default();
+    let outage_metrics = Arc::new(OutageMetrics::default());
+    let (notifier_task, wake, notify_metrics) = match &config.notify {
+        None => (None, None, None),
+        Some(loaded) => {
+            let outbox = Arc::new(StoreOutbox {
+                store: Arc::clone(&store) as Arc<dyn EventStore>,
+            });
+            let notifier =
+                Notifier::new(loaded.clone(), outbox).context("cannot start notifications")?;
+            let (wake, metrics) = (notifier.wake_handle(), notifier.metrics());
+            (
+                Some(tokio::spawn(notifier.run(stop.clone()))),
+                Some(wake),
+                Some(metrics),
+            )
+        }
+    };
+    let outages_task = Outages {
+        state: state.clone(),
+        store: Arc::clone(&store) as Arc<dyn EventStore>,
+        rules: config.correlation.rules.clone(),
+        interval: Duration::from_millis(config.correlation.interval_ms),
+        notify: config.notify.clone().map(Arc::new),
+        wake,
+        windows_changed: windows_changed.clone(),
+        metrics: Arc::clone(&outage_metrics),
+        retention: Duration::from_secs(config.storage.history_days * 86_400),
+    }
+    .start(stop.clone())
+    .await?;
+
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -79,7 +116,6 @@ async fn serve(loaded: check::Loaded) -> anyhow::Result<()> {
         }));
     let (agents, ingest_metrics) = (ingest.agents(), ingest.metrics());
 
-    let stop = CancellationToken::new();
     let catch_up_task = tokio::spawn(catch_up::run(
         Arc::clone(&store) as Arc<dyn IngestStore>,
         state.sender(),
@@ -106,6 +142,10 @@ async fn serve(loaded: check::Loaded) -> anyhow::Result<()> {
                     ..ApiConfig::default()
                 },
                 model,
+                Arc::new(StoreOutageModel {
+                    store: Arc::clone(&store) as Arc<dyn EventStore>,
+                    windows_changed: windows_changed.clone(),
+                }),
                 Arc::clone(&store) as Arc<dyn ApiKeyStore>,
                 Arc::new(AggregatorHealth {
                     state: state.clone(),
@@ -116,6 +156,8 @@ async fn serve(loaded: check::Loaded) -> anyhow::Result<()> {
                     agents: Arc::clone(&agents),
                     state: state.clone(),
                     lag: Arc::clone(&lag),
+                    outages: Arc::clone(&outage_metrics),
+                    notify: notify_metrics.clone(),
                 }),
             )
             .context("invalid [api] settings")?;
@@ -165,6 +207,14 @@ async fn serve(loaded: check::Loaded) -> anyhow::Result<()> {
     }
     if catch_up_task.await.is_err() {
         tracing::error!("state catch-up task failed");
+    }
+    if outages_task.await.is_err() {
+        tracing::error!("outage correlation task failed");
+    }
+    if let Some(task) = notifier_task
+        && task.await.is_err()
+    {
+        tracing::error!("notification task failed");
     }
     state.shutdown();
     if tokio::time::timeout(STATE_FLUSH_GRACE, state_task)

@@ -9,9 +9,11 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use vigia_api::{CheckResult, HealthCheck, MetricsSource};
 use vigia_ingest::{AgentsView, Metrics};
+use vigia_notify::NotifyMetrics;
 use vigia_state::StateHandle;
 
 use crate::catch_up::Lag;
+use crate::outages::OutageMetrics;
 
 /// `/metrics`: the ingest's counters, the agents' connection count, and the state's metrics.
 pub(crate) struct AggregatorMetrics {
@@ -19,6 +21,8 @@ pub(crate) struct AggregatorMetrics {
     pub(crate) agents: Arc<AgentsView>,
     pub(crate) state: StateHandle,
     pub(crate) lag: Arc<Lag>,
+    pub(crate) outages: Arc<OutageMetrics>,
+    pub(crate) notify: Option<Arc<NotifyMetrics>>,
 }
 
 impl MetricsSource for AggregatorMetrics {
@@ -89,6 +93,10 @@ impl MetricsSource for AggregatorMetrics {
         );
         self.state.render_prometheus(out);
         self.lag.render(out);
+        self.outages.render(out);
+        if let Some(notify) = &self.notify {
+            notify.render_prometheus(out);
+        }
     }
 }
 

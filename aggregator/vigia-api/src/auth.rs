@@ -40,7 +40,8 @@ const ID_CHARS: usize = 12;
 pub enum Scope {
     /// Read state, agents, observations.
     Read,
-    /// Act on the network through the API (acknowledge, silence...): later routes.
+    /// Act on the network through the API: create, replace and delete maintenance windows
+    /// (acknowledging, silencing... would come here too).
     Operate,
     /// Manage the aggregator itself.
     Admin,

@@ -13,7 +13,7 @@ use crate::auth::Scope;
 /// Why a request failed; becomes the JSON error body with the matching status.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    /// The request is malformed (bad query or path parameter, bad cursor...). 400.
+    /// The request is malformed (bad query or path parameter, bad cursor, invalid body...). 400.
     #[error("{message}")]
     BadRequest {
         message: String,
@@ -41,6 +41,9 @@ pub enum ApiError {
     /// The request body is larger than the configured limit. 413.
     #[error("request body too large")]
     PayloadTooLarge,
+    /// The request body is not sent as `Content-Type: application/json`. 415.
+    #[error("expected a request body with `Content-Type: application/json`")]
+    UnsupportedMediaType,
     /// A dependency (e.g. the key store) cannot answer now. 503.
     #[error("{0}")]
     Unavailable(String),
@@ -82,6 +85,7 @@ impl ApiError {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unavailable(_) | Self::Timeout => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -98,6 +102,7 @@ impl ApiError {
             Self::MethodNotAllowed => ErrorCode::MethodNotAllowed,
             Self::RateLimited { .. } => ErrorCode::RateLimited,
             Self::PayloadTooLarge => ErrorCode::PayloadTooLarge,
+            Self::UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
             Self::Unavailable(_) => ErrorCode::Unavailable,
             Self::Timeout => ErrorCode::Timeout,
             Self::Internal(_) => ErrorCode::Internal,
@@ -113,6 +118,7 @@ impl ApiError {
             StatusCode::NOT_FOUND => Self::not_found("no such route"),
             StatusCode::METHOD_NOT_ALLOWED => Self::MethodNotAllowed,
             StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType,
             StatusCode::SERVICE_UNAVAILABLE | StatusCode::REQUEST_TIMEOUT => Self::Timeout,
             StatusCode::TOO_MANY_REQUESTS => Self::RateLimited {
                 retry_after_secs: 1,
@@ -187,6 +193,7 @@ pub enum ErrorCode {
     MethodNotAllowed,
     RateLimited,
     PayloadTooLarge,
+    UnsupportedMediaType,
     Unavailable,
     Timeout,
     Internal,

@@ -2,30 +2,37 @@
 //!
 //! # What this crate does
 //!
-//! - [`Api::router`] builds the [`Router`](axum::Router): read routes for agents, entities,
-//!   observations and state history, `/health`, `/metrics`, the OpenAPI document at
-//!   `/v1/openapi.json` and a browsable UI at `/v1/docs` (assets embedded at build time);
-//!   [`serve`] runs it.
+//! - [`Api::router`] builds the [`Router`]: read routes for agents, entities,
+//!   observations and state history; outage events (`/v1/events`: one per outage, with root
+//!   cause, size, timeline and notification delivery); maintenance windows
+//!   (`/v1/maintenance`: read, and created, replaced and deleted with an `operate` key);
+//!   `/health`, `/metrics`, the OpenAPI document at `/v1/openapi.json` and a browsable UI at
+//!   `/v1/docs` (assets embedded at build time); [`serve`] runs it.
 //! - API keys (`vgk_<id>_<secret>`, stored as SHA-256 through [`vigia_store::ApiKeyStore`]):
 //!   [`generate_api_key`] makes them (for `vigia-aggregator apikey create`), and each request's
 //!   `Authorization: Bearer` key is checked against a short-lived in-memory cache in front of
 //!   the store, with [`Scope`]s `read` < `operate` < `admin`.
 //! - Per-key rate limits, a request timeout, a body size limit, a CORS allow-list.
-//! - One error body everywhere: `{"error": {"code", "message", "details"?}}` ([`ApiError`]).
+//! - One error body everywhere: `{"error": {"code", "message", "details"?}}` ([`ApiError`]);
+//!   request bodies are checked ([`NewMaintenance::validate`]) before the model sees them.
 //!
 //! # What it does not do
 //!
 //! It keeps no state of the network: it reads it through [`ReadModel`], which the aggregator
-//! implements over `vigia-state` (this crate does not depend on it). It does not store keys
-//! (that is `vigia-store`) nor terminate TLS (put it behind a reverse proxy, or give [`serve`]
-//! a listener of your own). It has no write routes yet.
+//! implements over `vigia-state` (this crate does not depend on it). It neither correlates nor
+//! stores events and windows, nor notifies: it goes through [`OutageModel`], which the aggregator
+//! implements over `vigia-correlate` and its store (neither is a dependency). It does not store
+//! keys (that is `vigia-store`) nor terminate TLS (put it behind a reverse proxy, or give
+//! [`serve`] a listener of your own).
 
 mod auth;
 mod config;
 mod error;
+mod event;
 mod extract;
 mod health;
 mod key_cache;
+mod maintenance_window;
 mod metrics;
 mod model;
 mod openapi;
@@ -41,7 +48,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware;
-use axum::routing::get;
+use axum::routing::{get, post};
 use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
@@ -54,9 +61,17 @@ pub use auth::{
 };
 pub use config::{ApiConfig, ConfigError};
 pub use error::{ApiError, ErrorBody, ErrorCode, ErrorDetail};
+pub use event::{
+    Cause, EventDetail, EventKind, EventPage, EventStatus, EventSummary, NotificationKind,
+    NotificationState, NotificationStatus, TimelineEntry, TimelineKind, UnknownEventKind,
+};
 pub use health::{CheckResult, Health, HealthCheck, HealthStatus};
+pub use maintenance_window::{
+    MAX_ENTITY_ID_CHARS, MAX_REASON_CHARS, MAX_WINDOW_ENTITIES, MAX_WINDOW_MS, MaintenanceWindow,
+    NewMaintenance,
+};
 pub use metrics::{MetricsSource, NoMetrics};
-pub use model::{DEFAULT_LIMIT, EntityQuery, MAX_LIMIT, ReadModel};
+pub use model::{DEFAULT_LIMIT, EntityQuery, EventQuery, MAX_LIMIT, OutageModel, ReadModel};
 pub use openapi::openapi;
 pub use timestamp::Timestamp;
 pub use types::{
@@ -69,7 +84,7 @@ use crate::key_cache::KeyCache;
 use crate::metrics::RequestMetrics;
 use crate::rate_limit::RateLimit;
 use crate::routes::system::SystemState;
-use crate::routes::{AppState, agents, entities, system};
+use crate::routes::{AppState, agents, entities, events, maintenance, system};
 
 /// Where the browsable API documentation is served.
 pub const DOCS_PATH: &str = "/v1/docs";
@@ -80,11 +95,17 @@ pub const OPENAPI_PATH: &str = "/v1/openapi.json";
 pub struct Api;
 
 impl Api {
-    /// The API's router, ready for [`serve`]: data routes need a `read` key; `/health`,
-    /// `/metrics`, the OpenAPI document and the docs UI need none.
+    /// The API's router, ready for [`serve`]: data routes need a `read` key, and changing
+    /// maintenance windows an `operate` key; `/health`, `/metrics`, the OpenAPI document and
+    /// the docs UI need none.
+    ///
+    /// `model` answers the network-state routes (agents, entities), `outages` the event and
+    /// maintenance routes, `keys` holds the API keys (looked up through a cache),
+    /// `health` and `metrics` feed `/health` and `/metrics`.
     pub fn router(
         config: ApiConfig,
         model: Arc<dyn ReadModel>,
+        outages: Arc<dyn OutageModel>,
         keys: Arc<dyn ApiKeyStore>,
         health: Arc<dyn HealthCheck>,
         metrics: Arc<dyn MetricsSource>,
@@ -103,7 +124,8 @@ impl Api {
             keys: KeyCache::new(keys, config.key_cache_ttl),
             limits: RateLimit::new(rate, burst),
         });
-        let data = Router::new()
+        let state = AppState { model, outages };
+        let read = Router::new()
             .route("/v1/agents", get(agents::list))
             .route("/v1/agents/{id}", get(agents::get))
             .route("/v1/entities", get(entities::list))
@@ -113,11 +135,28 @@ impl Api {
                 get(entities::observations),
             )
             .route("/v1/entities/{id}/history", get(entities::history))
+            .route("/v1/events", get(events::list))
+            .route("/v1/events/{id}", get(events::get))
+            .route("/v1/maintenance", get(maintenance::list))
+            .route("/v1/maintenance/{id}", get(maintenance::get))
             .route_layer(middleware::from_fn_with_state(
-                (guard, Scope::Read),
+                (guard.clone(), Scope::Read),
                 auth::require,
             ))
-            .with_state(AppState { model });
+            .with_state(state.clone());
+        // Same paths, other methods: merged below into one route per path, each method behind
+        // its own scope check.
+        let operate = Router::new()
+            .route("/v1/maintenance", post(maintenance::create))
+            .route(
+                "/v1/maintenance/{id}",
+                axum::routing::put(maintenance::update).delete(maintenance::delete),
+            )
+            .route_layer(middleware::from_fn_with_state(
+                (guard, Scope::Operate),
+                auth::require,
+            ))
+            .with_state(state);
 
         let requests = Arc::new(RequestMetrics::default());
         // Serializing a document built from our own types cannot fail; an empty object keeps
@@ -141,7 +180,8 @@ impl Api {
             .into();
 
         let mut router = Router::new()
-            .merge(data)
+            .merge(read)
+            .merge(operate)
             .merge(system)
             .merge(docs)
             .fallback(system::not_found)
@@ -177,7 +217,13 @@ fn cors_layer(origins: &[String]) -> Result<Option<CorsLayer>, ConfigError> {
     Ok(Some(
         CorsLayer::new()
             .allow_origin(AllowOrigin::list(values))
-            .allow_methods([Method::GET, Method::HEAD])
+            .allow_methods([
+                Method::GET,
+                Method::HEAD,
+                Method::POST,
+                Method::PUT,
+                Method::DELETE,
+            ])
             .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
             .expose_headers([header::RETRY_AFTER, header::WWW_AUTHENTICATE])
             .max_age(std::time::Duration::from_secs(600)),

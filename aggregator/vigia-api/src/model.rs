@@ -1,9 +1,13 @@
-//! [`ReadModel`]: what the API reads, as a trait the aggregator implements over its live state
-//! (this crate does not depend on `vigia-state`).
+//! What the API reads and changes, as traits the aggregator implements: [`ReadModel`] over its
+//! live state (this crate does not depend on `vigia-state`), [`OutageModel`] over its outage
+//! events and maintenance windows (nor on `vigia-correlate`).
 
 use async_trait::async_trait;
 
-use crate::{Agent, ApiError, Entity, EntityPage, Observation, StateChange, StateValue};
+use crate::{
+    Agent, ApiError, Entity, EntityPage, EventDetail, EventPage, EventStatus, MaintenanceWindow,
+    NewMaintenance, Observation, StateChange, StateValue,
+};
 
 /// Most items one page or list may hold.
 pub const MAX_LIMIT: u32 = 1000;
@@ -69,4 +73,73 @@ pub trait ReadModel: Send + Sync + 'static {
         since_ms: Option<u64>,
         limit: u32,
     ) -> Result<Option<Vec<StateChange>>, ApiError>;
+}
+
+/// A listing of events: filters (all must match) and the page wanted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventQuery {
+    /// Only events with this status.
+    pub status: Option<EventStatus>,
+    /// Only events active now, or that started or resolved at or after this time (Unix ms).
+    pub since_ms: Option<u64>,
+    /// Only events of this kind: an [`EventKind`](crate::EventKind) name (`mass_outage`...),
+    /// which the API has checked.
+    pub kind: Option<String>,
+    /// Page size, `1..=MAX_LIMIT` (the API validates it before calling the model).
+    pub limit: u32,
+    /// Where to continue: a `next_cursor` the model returned earlier, opaque to the API. A cursor
+    /// the model cannot read is the client's error: return [`ApiError::bad_request`].
+    pub cursor: Option<String>,
+}
+
+impl Default for EventQuery {
+    fn default() -> Self {
+        Self {
+            status: None,
+            since_ms: None,
+            kind: None,
+            limit: DEFAULT_LIMIT,
+            cursor: None,
+        }
+    }
+}
+
+/// The aggregator's outage events (read) and maintenance windows (read and write), as the API
+/// needs them.
+///
+/// `Err` is for failures the client should see (a bad cursor: 400) or real failures (a store
+/// error: 500, or 503 when the store cannot answer now); "no such event or window" is `None`
+/// (or `false`), which the API turns into a 404. The API validates a [`NewMaintenance`]
+/// ([`NewMaintenance::validate`]) before handing it over.
+#[async_trait]
+pub trait OutageModel: Send + Sync + 'static {
+    /// One page of events matching `query`, newest first (by start, then id).
+    async fn events(&self, query: &EventQuery) -> Result<EventPage, ApiError>;
+
+    /// One event with its timeline and notifications.
+    async fn event(&self, id: u64) -> Result<Option<EventDetail>, ApiError>;
+
+    /// Every maintenance window (past, current and future), ordered by id.
+    async fn maintenance_windows(&self) -> Result<Vec<MaintenanceWindow>, ApiError>;
+
+    /// One maintenance window.
+    async fn maintenance_window(&self, id: u64) -> Result<Option<MaintenanceWindow>, ApiError>;
+
+    /// Creates a window; `created_by` is the calling API key's id. Returns it with its new id.
+    async fn create_maintenance(
+        &self,
+        new: NewMaintenance,
+        created_by: String,
+    ) -> Result<MaintenanceWindow, ApiError>;
+
+    /// Replaces a window's entities, times and reason (its id, creator and creation time stay);
+    /// `Ok(None)` when there is no such window.
+    async fn update_maintenance(
+        &self,
+        id: u64,
+        new: NewMaintenance,
+    ) -> Result<Option<MaintenanceWindow>, ApiError>;
+
+    /// Deletes a window; `Ok(false)` when there was no such window.
+    async fn delete_maintenance(&self, id: u64) -> Result<bool, ApiError>;
 }

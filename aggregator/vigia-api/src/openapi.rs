@@ -5,7 +5,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{IntoResponses, Modify, OpenApi};
 
 use crate::error::{ErrorBody, ErrorCode, ErrorDetail};
-use crate::routes::{agents, entities, system};
+use crate::routes::{agents, entities, events, maintenance, system};
 
 /// The errors every key-protected route can answer with.
 #[derive(IntoResponses)]
@@ -41,15 +41,28 @@ pub(crate) enum NotFound {
     NotFound(ErrorBody),
 }
 
+/// The errors of routes that read a JSON body, beyond [`ProtectedErrors`].
+#[derive(IntoResponses)]
+#[allow(dead_code)] // only its OpenAPI description is used
+pub(crate) enum BodyErrors {
+    /// The body is larger than the configured limit (`payload_too_large`)
+    #[response(status = 413)]
+    PayloadTooLarge(ErrorBody),
+    /// The body is not sent as `Content-Type: application/json` (`unsupported_media_type`)
+    #[response(status = 415)]
+    UnsupportedMediaType(ErrorBody),
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "Vigia aggregator API",
         description = "Live state of the network (entities, topology, observations) and of the \
-            agents.\n\nAuthenticate with an API key: `Authorization: Bearer vgk_...` (create one \
+            agents; outage events; maintenance windows.\n\nAuthenticate with an API key: `Authorization: Bearer vgk_...` (create one \
             with `vigia-aggregator apikey create`). Every error has the body \
             `{\"error\": {\"code\": ..., \"message\": ...}}`. Entity ids contain `/`: \
-            percent-encode it as `%2F` in paths."
+            percent-encode it as `%2F` in paths. Reading needs a key with the `read` scope; \
+            changing maintenance windows one with `operate`."
     ),
     paths(
         agents::list,
@@ -58,6 +71,13 @@ pub(crate) enum NotFound {
         entities::get,
         entities::observations,
         entities::history,
+        events::list,
+        events::get,
+        maintenance::list,
+        maintenance::get,
+        maintenance::create,
+        maintenance::update,
+        maintenance::delete,
         system::health,
         system::metrics,
     ),
@@ -66,6 +86,8 @@ pub(crate) enum NotFound {
     tags(
         (name = "agents", description = "The agents and their health"),
         (name = "entities", description = "Network entities, their state and observations"),
+        (name = "events", description = "Outage events: one per outage, with its root cause, size and timeline"),
+        (name = "maintenance", description = "Maintenance windows: events under them are recorded but not notified"),
         (name = "operations", description = "Health and metrics, without an API key"),
     )
 )]

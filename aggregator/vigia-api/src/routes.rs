@@ -2,14 +2,17 @@
 
 pub(crate) mod agents;
 pub(crate) mod entities;
+pub(crate) mod events;
+pub(crate) mod maintenance;
 pub(crate) mod system;
 
 use std::sync::Arc;
 
-use crate::ReadModel;
+use crate::{OutageModel, ReadModel};
 
 /// What the data handlers share.
 #[derive(Clone)]
 pub(crate) struct AppState {
     pub(crate) model: Arc<dyn ReadModel>,
+    pub(crate) outages: Arc<dyn OutageModel>,
 }

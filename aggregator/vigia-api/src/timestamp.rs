@@ -1,6 +1,7 @@
-//! [`Timestamp`]: a point in time, sent as an RFC 3339 string (`2024-05-01T12:00:00.250Z`).
+//! [`Timestamp`]: a point in time, sent and received as an RFC 3339 string
+//! (`2024-05-01T12:00:00.250Z`).
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
@@ -29,6 +30,22 @@ impl Timestamp {
         OffsetDateTime::parse(text, &Rfc3339).ok().map(Self)
     }
 
+    /// The same instant without its sub-millisecond part.
+    fn truncated_to_ms(self) -> Self {
+        let nanos = self.0.nanosecond();
+        // Always valid: the result is below the original nanosecond count.
+        Self(
+            self.0
+                .replace_nanosecond(nanos - nanos % 1_000_000)
+                .unwrap_or(self.0),
+        )
+    }
+
+    /// Whether this instant is before 1970-01-01T00:00:00Z (which Unix ms cannot hold).
+    pub fn is_before_unix_epoch(&self) -> bool {
+        self.0.unix_timestamp_nanos() < 0
+    }
+
     /// The RFC 3339 form in UTC.
     pub fn to_rfc3339(&self) -> String {
         let utc = self.0.to_offset(time::UtcOffset::UTC);
@@ -48,6 +65,19 @@ impl std::fmt::Display for Timestamp {
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(&self.to_rfc3339())
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    /// Any RFC 3339 date-time (any offset, kept as the same instant); sub-millisecond digits
+    /// are dropped, as the API works in milliseconds.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Self::parse(&text)
+            .map(Self::truncated_to_ms)
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!("expected an RFC 3339 date-time, got {text:?}"))
+            })
     }
 }
 
@@ -81,6 +111,16 @@ mod tests {
         let a = Timestamp::parse("2024-05-01T14:00:00+02:00").map(|t| t.unix_ms());
         assert_eq!(a, Some(1_714_564_800_000));
         assert_eq!(Timestamp::parse("yesterday"), None);
+    }
+
+    #[test]
+    fn deserializes_rfc3339_strings_only() {
+        let t: Timestamp = serde_json::from_str("\"2024-05-01T14:00:00.2509+02:00\"").unwrap();
+        assert_eq!(t.unix_ms(), 1_714_564_800_250);
+        assert_eq!(t.to_rfc3339(), "2024-05-01T12:00:00.25Z");
+        let error = serde_json::from_str::<Timestamp>("\"tomorrow\"").unwrap_err();
+        assert!(error.to_string().contains("RFC 3339"), "{error}");
+        assert!(serde_json::from_str::<Timestamp>("1714564800").is_err());
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use reqwest::StatusCode;
+use support::outages::{FIRST_WINDOW, PON_EVENT};
 use support::{ONU, PON_PORT, TestServer, error_of};
 use vigia_api::{ApiConfig, Scope};
 
@@ -52,12 +53,16 @@ async fn documented_v1_paths(server: &TestServer) -> Vec<String> {
         assert!(item.get.is_some(), "{template} has no GET");
         let id = if template.starts_with("/v1/agents") {
             "agent-a".to_owned()
+        } else if template.starts_with("/v1/events") {
+            PON_EVENT.to_string()
+        } else if template.starts_with("/v1/maintenance") {
+            FIRST_WINDOW.to_string()
         } else {
             encode(PON_PORT)
         };
         paths.push(template.replace("{id}", &id));
     }
-    assert_eq!(paths.len(), 6, "{paths:?}");
+    assert_eq!(paths.len(), 10, "{paths:?}");
     paths
 }
 
@@ -318,7 +323,9 @@ async fn cors_preflight_allows_listed_origins_only() {
             .to_str()
             .unwrap()
             .to_owned();
-        assert!(methods.contains("GET"), "{methods}");
+        for method in ["GET", "POST", "PUT", "DELETE"] {
+            assert!(methods.contains(method), "{methods}");
+        }
         let headers = ok.headers()["access-control-allow-headers"]
             .to_str()
             .unwrap()
@@ -660,25 +667,77 @@ async fn openapi_document_is_valid_and_declares_auth_and_errors() {
         let spec = oas3::from_json(&text).expect("the document parses as OpenAPI 3.1");
         assert!(spec.openapi.starts_with("3.1"), "{}", spec.openapi);
         let raw: serde_json::Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(raw["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+        assert_eq!(
+            raw["components"]["securitySchemes"]["bearer"]["scheme"],
+            "bearer"
+        );
         assert!(raw["components"]["schemas"]["ErrorBody"].is_object());
-        for (path, item) in spec.paths.unwrap_or_default() {
-            let op = item.get.unwrap_or_else(|| panic!("{path} has no GET"));
-            let responses = op.responses.clone().unwrap_or_default();
-            let declared: Vec<&str> = responses.keys().map(String::as_str).collect();
-            assert!(declared.contains(&"200"), "{path}: {declared:?}");
-            if !path.starts_with("/v1/") {
-                assert!(op.security.is_empty(), "{path} is public");
-                continue;
+        let error_body = "#/components/schemas/ErrorBody";
+        let mut operations = 0;
+        for (path, item) in raw["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                operations += 1;
+                let declared: Vec<&str> = op["responses"]
+                    .as_object()
+                    .unwrap()
+                    .keys()
+                    .map(String::as_str)
+                    .collect();
+                let success = match method.as_str() {
+                    "get" | "put" => "200",
+                    "post" => "201",
+                    "delete" => "204",
+                    other => panic!("{path}: unexpected method {other}"),
+                };
+                assert!(declared.contains(&success), "{method} {path}: {declared:?}");
+                if !path.starts_with("/v1/") {
+                    assert!(op.get("security").is_none(), "{path} is public");
+                    continue;
+                }
+                assert_eq!(
+                    op["security"],
+                    serde_json::json!([{ "bearer": [] }]),
+                    "{method} {path}"
+                );
+                for status in ["400", "401", "403", "429", "500"] {
+                    assert!(
+                        declared.contains(&status),
+                        "{method} {path} lacks {status}: {declared:?}"
+                    );
+                    let schema = &op["responses"][status]["content"]["application/json"]["schema"];
+                    assert_eq!(schema["$ref"], error_body, "{method} {path} {status}");
+                }
+                assert_eq!(
+                    declared.contains(&"404"),
+                    path.contains("{id}"),
+                    "{method} {path}: {declared:?}"
+                );
+                let has_body = method == "post" || method == "put";
+                assert_eq!(op.get("requestBody").is_some(), has_body, "{method} {path}");
+                if has_body {
+                    assert_eq!(
+                        op["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+                        "#/components/schemas/NewMaintenance"
+                    );
+                    for status in ["413", "415"] {
+                        assert!(declared.contains(&status), "{method} {path} lacks {status}");
+                    }
+                }
             }
-            assert_eq!(raw["paths"][&path]["get"]["security"], serde_json::json!([{ "bearer": [] }]), "{path}");
-            for status in ["400", "401", "403", "429", "500"] {
-                assert!(declared.contains(&status), "{path} lacks {status}: {declared:?}");
-                let schema = &raw["paths"][&path]["get"]["responses"][status]["content"]["application/json"]["schema"];
-                assert_eq!(schema["$ref"], "#/components/schemas/ErrorBody", "{path} {status}");
-            }
-            assert_eq!(declared.contains(&"404"), path.contains("{id}"), "{path}: {declared:?}");
         }
+        assert_eq!(operations, 15, "every route is documented");
+        let created = &raw["paths"]["/v1/maintenance"]["post"]["responses"]["201"];
+        assert!(created["headers"]["Location"].is_object(), "{created}");
+        let new = &raw["components"]["schemas"]["NewMaintenance"];
+        assert_eq!(new["additionalProperties"], false, "{new}");
+        assert_eq!(new["properties"]["entities"]["minItems"], 1, "{new}");
+        assert_eq!(new["properties"]["entities"]["maxItems"], 1000, "{new}");
+        assert_eq!(new["properties"]["reason"]["maxLength"], 500, "{new}");
+        let kinds = &raw["components"]["schemas"]["EventKind"]["enum"];
+        assert_eq!(
+            kinds,
+            &serde_json::json!(["mass_outage", "device_down", "collector_stale"])
+        );
         server.stop().await;
     })
     .await;
@@ -720,6 +779,7 @@ async fn invalid_configurations_are_refused() {
         vigia_api::Api::router(
             config,
             Arc::new(support::MemoryModel::default()),
+            Arc::new(support::outages::MemoryOutages::default()),
             Arc::new(support::MemoryKeys::default()),
             Arc::new(support::health_check(Arc::new(true.into()))),
             Arc::new(vigia_api::NoMetrics),

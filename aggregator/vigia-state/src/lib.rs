@@ -17,8 +17,9 @@
 //!   state (degraded under the RSSI/SNR thresholds). `Customer` gives the customer (billing as
 //!   an attribute, no state) and customer → subscriber per login. `Reachability` sets the state of
 //!   the entity named by the label `vigia.entity=<kind>:<id>`, else of `host:<address>`.
-//!   `Interface` and `Alarm` become attributes (`interfaces`, `alarms`), `Metric` and readings
-//!   (Rx/Tx dBm, RTT, loss, RSSI, SNR) go to the metrics window. A label `vigia.site=<pop>` sets
+//!   `Interface` and `Alarm` become attributes (`interfaces`, `alarms`; each alarm also records
+//!   the `source` that reported it), `Metric` and readings (Rx/Tx dBm, RTT, loss, RSSI, SNR) go
+//!   to the metrics window. A label `vigia.site=<pop>` sets
 //!   the site of the observation's main device (OLT, concentrator, tower, or the target).
 //! - **Topology edges from vendor plugins.** Plugins that know topology emit
 //!   `TopologyEdge { parent, child, edge_kind }` ("child depends on parent"), taken as given with
@@ -42,7 +43,16 @@
 //!   configured granularity. [`LiveState::sweep`] turns states no observation confirmed for
 //!   `stale_after_ms` into `unknown`. Failed and faulted runs, and `Failure` observations, never
 //!   change an entity's state (a failing source is not a down device): they are recorded per
-//!   (agent, plugin) in [`LiveState::sources`].
+//!   (agent, plugin) in [`LiveState::sources`], with the observation counts of its successful
+//!   runs (the latest and the median of the last 9, per probe, summed). Each entity keeps its
+//!   last up time (the latest observation confirming it `up` or `degraded`); a restart takes it
+//!   from the restored state, or for an entity down within the last day from its history.
+//! - **Correlation input** ([`CorrelationInput`]): the outage correlator's topology (groups:
+//!   entities of the kinds the correlation config lists, linked by their edges and own sites;
+//!   members: subscribers, and ONUs/SMs without one, through their access devices) built by
+//!   [`LiveState::correlation_input`] when [`LiveState::topology_version`] moved, and each
+//!   cycle's readings ([`LiveState::correlation_cycle`]): members' session and access layers
+//!   with cause hints, groups' own states, open vendor alarms as evidence, sources' health.
 //! - **Overrides** ([`Overrides`]): the operator's TOML file of names, sites, extra edges and
 //!   hidden edges; overrides win over observations.
 //! - **Metrics window** ([`MetricsWindow`]): bounded by time, samples and series count;
@@ -52,14 +62,16 @@
 //!
 //! # What it does not do
 //!
-//! It does not correlate outages or decide verdicts (that reads this state), decode wire
-//! formats, or store anything itself: persistence is the `StateStore` trait of `vigia-store`.
+//! It does not correlate outages or decide verdicts (`vigia-correlate` does, from the input built
+//! here; the aggregator runs it and adds maintenance windows), decode wire formats, or store
+//! anything itself: persistence is the `StateStore` trait of `vigia-store`.
 //! Observations and metric windows are not persisted (they refill from live data); the entity
 //! rows store the effective name and site (overrides included) with the attributes and sources
 //! as `{"attributes": {...}, "sources": [...]}`.
 
 mod apply;
 mod config;
+mod correlation;
 mod id;
 mod live;
 mod metrics;
@@ -72,6 +84,7 @@ mod view;
 
 pub use apply::{ENTITY_LABEL, SITE_LABEL};
 pub use config::{MetricsConfig, ServiceConfig, StateConfig, Thresholds};
+pub use correlation::CorrelationInput;
 pub use id::{EntityId, IdError, MAX_ID_LEN, kind_name, normalise_mac};
 pub use live::{ApplyStats, Changes, LiveState, OVERRIDE_SOURCE, Restored, SWEEP_SOURCE};
 pub use metrics::{MetricsWindow, SeriesView};

@@ -20,8 +20,13 @@ mod fold;
 mod overrides;
 mod read;
 mod restore;
+mod rows;
+mod slots;
 
 pub use restore::Restored;
+pub(crate) use restore::last_up_from_history;
+use rows::RowCounts;
+pub(crate) use slots::{NO_SOURCE, Slot, StateSources};
 
 #[cfg(test)]
 mod tests;
@@ -108,19 +113,28 @@ impl Touched {
 pub struct LiveState {
     config: StateConfig,
     /// Boxed: the table stays small (cache-friendly probes, cheap growth).
-    entities: FastMap<EntityId, Box<Entity>>,
+    pub(crate) entities: FastMap<EntityId, Box<Entity>>,
     /// Every entity id, in order (touched only when an entity is created).
-    order: BTreeSet<EntityId>,
+    pub(crate) order: BTreeSet<EntityId>,
     edges: FastMap<EdgeKey, EdgeInfo>,
     /// child → (parent, source)
-    parents: FastMap<EntityId, BTreeSet<(EntityId, EdgeSource)>>,
+    pub(crate) parents: FastMap<EntityId, BTreeSet<(EntityId, EdgeSource)>>,
     /// parent → (child, source)
-    children: FastMap<EntityId, BTreeSet<(EntityId, EdgeSource)>>,
+    pub(crate) children: FastMap<EntityId, BTreeSet<(EntityId, EdgeSource)>>,
     /// Observed edges the operator hides: (parent, child).
-    hidden: BTreeSet<(EntityId, EntityId)>,
+    pub(crate) hidden: BTreeSet<(EntityId, EntityId)>,
     metrics: MetricsWindow,
-    sources: BTreeMap<(String, String), SourceView>,
+    pub(crate) sources: BTreeMap<(String, String), SourceView>,
     stats: ApplyStats,
+    /// Observation counts of recent runs, per (agent, plugin) and probe.
+    rows: BTreeMap<(String, String), BTreeMap<String, RowCounts>>,
+    /// Bumped whenever an entity or edge is added or removed, a name or site changes, or the
+    /// overrides are applied: what the correlation topology is built from.
+    pub(crate) topology_version: u64,
+    /// What the correlator reads of each entity, by [`Entity::slot`].
+    pub(crate) slots: Vec<Slot>,
+    /// Ids of the state source texts the slots refer to.
+    pub(crate) state_sources: StateSources,
     /// Sequence of the last [`Touched`] handed out.
     seq: u64,
     /// Buffers reused from one observation to the next.
@@ -141,6 +155,10 @@ impl LiveState {
             hidden: BTreeSet::new(),
             sources: BTreeMap::new(),
             stats: ApplyStats::default(),
+            rows: BTreeMap::new(),
+            topology_version: 0,
+            slots: Vec::new(),
+            state_sources: StateSources::default(),
             seq: 0,
             scratch: Effects::default(),
             id_text: String::new(),
@@ -164,6 +182,7 @@ impl LiveState {
             match &run.outcome {
                 RunOutcome::Observations(observations) => {
                     let ctx = self.run_succeeded(agent, plugin_id, run.finished_at_ms);
+                    self.record_rows(agent, plugin_id, &run.probe, observations.len() as u64);
                     for obs in observations {
                         self.observe(&ctx, Cow::Borrowed(obs), now_ms, &mut touched);
                     }
@@ -183,6 +202,7 @@ impl LiveState {
             match run.outcome {
                 RunOutcome::Observations(observations) => {
                     let ctx = self.run_succeeded(agent, plugin_id, run.finished_at_ms);
+                    self.record_rows(agent, plugin_id, &run.probe, observations.len() as u64);
                     for obs in observations {
                         self.observe(&ctx, Cow::Owned(obs), now_ms, &mut touched);
                     }
@@ -215,6 +235,9 @@ impl LiveState {
             };
             touched.states.push(state_change(&entity.id, &info));
             entity.state = Some(info);
+            if let Some(slot) = self.slots.get_mut(entity.slot as usize) {
+                slot.sync(entity, Some(NO_SOURCE));
+            }
         }
         // One time for all: in id order, as the entities are listed.
         touched
@@ -354,10 +377,12 @@ impl LiveState {
         let source = self.source_entry(agent, plugin_id);
         source.consecutive_failures = 0;
         source.last_success_ms = Some(source.last_success_ms.map_or(at_ms, |t| t.max(at_ms)));
+        let source = format!("plugin:{plugin_id}@{agent}");
         RunContext {
             agent,
             plugin_id,
-            source: format!("plugin:{plugin_id}@{agent}"),
+            source_id: self.state_sources.id(&source),
+            source,
             edge_source: format!("plugin:{plugin_id}").into(),
         }
     }
@@ -369,6 +394,8 @@ struct RunContext<'a> {
     plugin_id: &'a str,
     /// `plugin:<id>@<agent>`: the source of entities and states.
     source: String,
+    /// The id of `source` among the state sources.
+    source_id: u32,
     /// `plugin:<id>`: the source of the edges it asserts.
     edge_source: EdgeSource,
 }

@@ -24,6 +24,11 @@ pub enum State {
 impl State {
     pub const ALL: [State; 4] = [State::Up, State::Down, State::Degraded, State::Unknown];
 
+    /// `up` or `degraded`: the entity works.
+    pub fn is_up(self) -> bool {
+        matches!(self, Self::Up | Self::Degraded)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Up => "up",
@@ -104,6 +109,9 @@ pub(crate) struct Entity {
     pub state: Option<StateInfo>,
     /// Last time an observation confirmed (or changed) the state: what `sweep` ages.
     pub state_seen_ms: u64,
+    /// The latest observation time at which the state was confirmed `up` or `degraded` (on a
+    /// restore: from the restored state, or from the history of the last day).
+    pub last_up_ms: Option<u64>,
     pub observations: VecDeque<ObservationView>,
     /// The row differs from what was last persisted in more than volatile readings.
     pub dirty: bool,
@@ -111,10 +119,12 @@ pub(crate) struct Entity {
     pub persisted_seen_ms: Option<u64>,
     /// The sequence of the apply (or sweep, ...) that last listed it as touched.
     pub touched_seq: u64,
+    /// Its index in the live state's correlation slots.
+    pub slot: u32,
 }
 
 impl Entity {
-    pub(crate) fn new(id: EntityId, at_ms: u64) -> Self {
+    pub(crate) fn new(id: EntityId, at_ms: u64, slot: u32) -> Self {
         Self {
             id,
             name: None,
@@ -128,10 +138,12 @@ impl Entity {
             sources: BTreeSet::new(),
             state: None,
             state_seen_ms: 0,
+            last_up_ms: None,
             observations: VecDeque::new(),
             dirty: true,
             persisted_seen_ms: None,
             touched_seq: 0,
+            slot,
         }
     }
 
@@ -150,6 +162,14 @@ impl Entity {
 
     pub(crate) fn current_state(&self) -> State {
         self.state.as_ref().map_or(State::Unknown, |s| s.state)
+    }
+
+    /// Records an observation at `at_ms` that confirmed (or set) the state `state`.
+    pub(crate) fn confirm_state(&mut self, state: State, at_ms: u64) {
+        self.state_seen_ms = self.state_seen_ms.max(at_ms);
+        if state.is_up() {
+            self.last_up_ms = Some(self.last_up_ms.map_or(at_ms, |t| t.max(at_ms)));
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 //! order (several applies in one store call when busy), sweeps stale states, prunes history, and
 //! retries store failures with backoff while keeping the pending changes (bounded).
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -18,10 +18,13 @@ use vigia_core::run::RunResult;
 use vigia_store::{EdgeRow, EntityRow, StateChange, StateStore, StoreError};
 
 use crate::config::{ServiceConfig, StateConfig};
-use crate::live::{Changes, LiveState, Restored};
+use crate::live::{Changes, LiveState, Restored, last_up_from_history};
+use crate::model::State;
 use crate::overrides::Overrides;
 
 const DAY_MS: u64 = 86_400_000;
+/// Changes of the last day read per entity to find when it was last up.
+const LAST_UP_HISTORY: usize = 16;
 
 /// One committed batch of an agent's runs, as the ingest hands it over.
 #[derive(Debug, Clone, PartialEq)]
@@ -167,6 +170,7 @@ impl StateService {
         let entities = store.load_entities().await.map_err(StateError::Restore)?;
         let edges = store.load_edges().await.map_err(StateError::Restore)?;
         let latest = store.latest_changes().await.map_err(StateError::Restore)?;
+        let last_up = last_up_times(store.as_ref(), &latest, now_ms()).await?;
         let service = config.service.clone();
         let mut live = LiveState::new(config);
         let Restored {
@@ -174,7 +178,7 @@ impl StateService {
             edges,
             states,
             skipped,
-        } = live.restore(entities, edges, latest);
+        } = live.restore(entities, edges, latest, &last_up);
         tracing::info!(entities, edges, states, skipped, "live state restored");
         let counters = Arc::new(Counters::default());
         let mut pending = Pending::default();
@@ -205,6 +209,32 @@ impl StateService {
         };
         Ok((handle, task))
     }
+}
+
+/// When the last up period ended, for each entity whose latest change is `down` or `unknown`
+/// and happened within the last day: read from its history (at most [`LAST_UP_HISTORY`] changes
+/// of that day). Entities without an up change in it have none.
+async fn last_up_times(
+    store: &dyn StateStore,
+    latest: &[StateChange],
+    now_ms: u64,
+) -> Result<HashMap<String, u64>, StateError> {
+    let since = now_ms.saturating_sub(DAY_MS);
+    let mut out = HashMap::new();
+    for change in latest {
+        let up = change.state.parse::<State>().is_ok_and(State::is_up);
+        if up || change.at_ms < since {
+            continue;
+        }
+        let history = store
+            .history(&change.entity_id, since, LAST_UP_HISTORY)
+            .await
+            .map_err(StateError::Restore)?;
+        if let Some(at) = last_up_from_history(&history) {
+            out.insert(change.entity_id.clone(), at);
+        }
+    }
+    Ok(out)
 }
 
 fn now_ms() -> u64 {

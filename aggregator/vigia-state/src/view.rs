@@ -22,6 +22,9 @@ pub struct EntityView {
     /// The site came from an ancestor, not from the entity itself.
     pub site_inherited: bool,
     pub state: StateInfo,
+    /// The latest time the state was confirmed `up` or `degraded` (`None`: not within what is
+    /// known, e.g. down for more than a day before a restart).
+    pub last_up_ms: Option<u64>,
     pub attributes: BTreeMap<String, Value>,
     pub parents: Vec<EdgeView>,
     /// The first children by id (at most the configured number).
@@ -106,4 +109,9 @@ pub struct SourceView {
     /// Failed or faulted runs (and per-target failures) since the last good run.
     pub consecutive_failures: u64,
     pub last_error: Option<String>,
+    /// Observations in the latest successful run of each of its probes, summed.
+    pub rows_last: u64,
+    /// The usual count (the median of each probe's last 9 successful runs), summed over its
+    /// probes; the correlator judges a much shorter last run as a stale source.
+    pub rows_usual: u64,
 }

@@ -149,7 +149,14 @@ async fn applies_persists_and_restores() {
     {
         let live = again.read();
         for want in &before {
-            let got = live.entity(&want.id).unwrap();
+            let mut got = live.entity(&want.id).unwrap();
+            // A down entity's last up time comes back from its history as the time its up
+            // period ended (the change to down), not its last up observation: never earlier.
+            if let (Some(live_up), Some(restored_up)) = (want.last_up_ms, got.last_up_ms) {
+                assert!(restored_up >= live_up, "{}", want.id);
+                assert!(restored_up <= want.state.since_ms, "{}", want.id);
+                got.last_up_ms = want.last_up_ms;
+            }
             assert_eq!(&got, want);
         }
     }

@@ -75,9 +75,13 @@ pub enum StoreError {
     /// A row with the same unique key exists (e.g. an API key id).
     #[error("{what} already exists")]
     Conflict { what: String },
-    /// A time (Unix ms) above `i64::MAX`, which neither backend can store ordered.
+    /// A time (Unix ms) or a caller-given id (an event's) above `i64::MAX`, which neither
+    /// backend can store ordered.
     #[error("{field} {value} is outside 0..=9223372036854775807")]
     OutOfRange { field: &'static str, value: u64 },
+    /// A maintenance window that does not end after it starts.
+    #[error("maintenance window ends at {ends_ms}, not after it starts at {starts_ms}")]
+    InvalidWindow { starts_ms: u64, ends_ms: u64 },
     /// A stored value is not what this release writes (e.g. an API key hash that is not 32 bytes).
     #[error("stored {what} is malformed")]
     Corrupt { what: &'static str },

@@ -11,6 +11,10 @@
 //!   - [`StateStore`]: what the live state persists: entities, topology edges, state-change
 //!     history, and retention ([`prune`](StateStore::prune)).
 //!   - [`ApiKeyStore`]: hashed REST API keys.
+//!   - [`EventStore`]: what the correlator and the notifier keep: outage events, the outbox of
+//!     notices about them (delivered in order per channel, throttled updates coalesced), the
+//!     correlator's checkpoint (saved atomically with the events and notices it led to), and
+//!     maintenance windows.
 //! - Two backends with the same behaviour, held to it by one test suite (`tests/suite/`):
 //!   - [`SqliteStore`]: embedded (SQLite, WAL, `synchronous=FULL`), one writer thread that
 //!     group-commits the batches of many connections in one transaction and runs every other
@@ -24,18 +28,21 @@
 //!
 //! # What it does not do
 //!
-//! It does not decode payloads (they are opaque bytes: the encoded `ResultBatch` as received),
-//! make or check API keys (it stores their hashes), hold the live state in memory
-//! (`vigia-state` does), decide retention periods (the caller passes cut-offs to `prune`), or know
-//! about gRPC and HTTP. It does not replicate: high availability on PostgreSQL is the server's own
-//! replication.
+//! It does not decode payloads (they are opaque bytes: the encoded `ResultBatch` as received;
+//! event, notice and maintenance bodies are opaque JSON text), make or check API keys (it stores
+//! their hashes), correlate events or deliver notices (it keeps them), hold the live state in
+//! memory (`vigia-state` does), decide retention periods (the caller passes cut-offs to `prune`
+//! and `prune_events`), or know about gRPC and HTTP. It does not replicate: high availability on
+//! PostgreSQL is the server's own replication.
 //!
 //! # Durability
 //!
 //! `commit` returns only after the transaction holding the batches is committed and durable
 //! (SQLite: the WAL fsync'd; PostgreSQL: the commit record flushed, `synchronous_commit=on`). The
 //! watermark (`up_to`) is advanced in that same transaction, so it never claims a batch that a
-//! crash could lose. The other writes are transactions with the same durability.
+//! crash could lose. The other writes are transactions with the same durability; in particular
+//! [`save_events`](EventStore::save_events) stores events, their notices and the correlator
+//! checkpoint in one.
 //!
 //! # Integers
 //!
@@ -46,6 +53,7 @@
 mod agent_id;
 mod api_keys;
 mod error;
+mod events;
 mod group;
 mod int;
 mod postgres;
@@ -61,6 +69,7 @@ use async_trait::async_trait;
 pub use agent_id::{AgentId, InvalidAgentId};
 pub use api_keys::{ApiKeyRow, ApiKeyStore};
 pub use error::StoreError;
+pub use events::{EventFilter, EventRow, EventStore, MaintenanceRow, NoticeRow};
 pub use postgres::{PgOptions, PgStore};
 
 pub use sqlite::{SqliteOptions, SqliteStore};
@@ -245,6 +254,6 @@ pub trait IngestStore: Send + Sync + 'static {
 
 /// Everything the aggregator keeps, on one backend: what `vigia-aggregator` opens and shares as
 /// `Arc<dyn Store>` (upcast to `Arc<dyn IngestStore>` etc. where one part is enough).
-pub trait Store: IngestStore + StateStore + ApiKeyStore {}
+pub trait Store: IngestStore + StateStore + ApiKeyStore + EventStore {}
 
-impl<T: IngestStore + StateStore + ApiKeyStore> Store for T {}
+impl<T: IngestStore + StateStore + ApiKeyStore + EventStore> Store for T {}

@@ -2,7 +2,10 @@
 //! group commit of result batches, and the same schema and behaviour as the SQLite backend.
 
 mod api_keys;
+mod events;
+mod maintenance;
 mod migrate;
+mod outbox;
 mod read;
 mod state;
 mod writer;
@@ -19,12 +22,14 @@ use sqlx_postgres::{PgConnectOptions, PgPool, Postgres};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use crate::events::{Delivery, SqlEvent, SqlFilter, SqlMaintenance, SqlNotice, lookup_id};
 use crate::group::CommitRequest;
-use crate::int::{ReceivedClock, to_sql_cutoff};
+use crate::int::{ReceivedClock, to_sql_cutoff, to_sql_ms};
 use crate::stats::{Counters, StoreStats};
 use crate::{
-    Acked, AgentId, ApiKeyRow, ApiKeyStore, Batch, Committed, EdgeRow, EntityRow, IngestStore,
-    Pruned, ReceivedBatch, ReceivedCursor, StateChange, StateStore, StoreError, StoredBatch, rows,
+    Acked, AgentId, ApiKeyRow, ApiKeyStore, Batch, Committed, EdgeRow, EntityRow, EventFilter,
+    EventRow, EventStore, IngestStore, MaintenanceRow, NoticeRow, Pruned, ReceivedBatch,
+    ReceivedCursor, StateChange, StateStore, StoreError, StoredBatch, rows,
 };
 
 /// Connection pool and group-commit limits.
@@ -156,6 +161,14 @@ impl PgStore {
         }
         self.pool.close().await;
     }
+
+    /// Applies a delivery outcome to a pending notice; false when there is none with this id.
+    async fn deliver(&self, id: u64, delivery: Delivery) -> Result<bool, StoreError> {
+        match lookup_id(id) {
+            Some(id) => outbox::deliver(&self.pool, id, &delivery).await,
+            None => Ok(false),
+        }
+    }
 }
 
 #[async_trait]
@@ -270,6 +283,123 @@ impl ApiKeyStore for PgStore {
 
     async fn revoke_api_key(&self, id: &str, at_ms: u64) -> Result<bool, StoreError> {
         api_keys::revoke(&self.pool, id, at_ms).await
+    }
+}
+
+#[async_trait]
+impl EventStore for PgStore {
+    async fn save_events(
+        &self,
+        events: Vec<EventRow>,
+        notices: Vec<NoticeRow>,
+        checkpoint: Option<String>,
+    ) -> Result<(), StoreError> {
+        let events = SqlEvent::all(events)?;
+        let notices = SqlNotice::all(notices)?;
+        events::save(&self.pool, &events, &notices, checkpoint.as_deref()).await
+    }
+
+    async fn correlator_checkpoint(&self) -> Result<Option<String>, StoreError> {
+        events::checkpoint(&self.pool).await
+    }
+
+    async fn active_events(&self) -> Result<Vec<EventRow>, StoreError> {
+        events::active(&self.pool).await
+    }
+
+    async fn event(&self, id: u64) -> Result<Option<EventRow>, StoreError> {
+        match lookup_id(id) {
+            Some(id) => events::by_id(&self.pool, id).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn list_events(&self, filter: EventFilter) -> Result<Vec<EventRow>, StoreError> {
+        events::list(&self.pool, &SqlFilter::new(filter)).await
+    }
+
+    async fn max_event_id(&self) -> Result<u64, StoreError> {
+        events::max_id(&self.pool).await
+    }
+
+    async fn prune_events(&self, resolved_before_ms: u64) -> Result<u64, StoreError> {
+        events::prune(&self.pool, to_sql_cutoff(resolved_before_ms)).await
+    }
+
+    async fn create_maintenance(&self, row: MaintenanceRow) -> Result<MaintenanceRow, StoreError> {
+        maintenance::create(&self.pool, &SqlMaintenance::new(row)?).await
+    }
+
+    async fn update_maintenance(&self, row: MaintenanceRow) -> Result<bool, StoreError> {
+        maintenance::update(&self.pool, &SqlMaintenance::new(row)?).await
+    }
+
+    async fn delete_maintenance(&self, id: u64) -> Result<bool, StoreError> {
+        match lookup_id(id) {
+            Some(id) => maintenance::delete(&self.pool, id).await,
+            None => Ok(false),
+        }
+    }
+
+    async fn maintenance(&self, id: u64) -> Result<Option<MaintenanceRow>, StoreError> {
+        match lookup_id(id) {
+            Some(id) => maintenance::by_id(&self.pool, id).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn list_maintenance(&self) -> Result<Vec<MaintenanceRow>, StoreError> {
+        maintenance::list(&self.pool).await
+    }
+
+    async fn due_notices(&self, now_ms: u64, limit: usize) -> Result<Vec<NoticeRow>, StoreError> {
+        outbox::due(&self.pool, to_sql_cutoff(now_ms), limit).await
+    }
+
+    async fn next_notice_due_ms(&self) -> Result<Option<u64>, StoreError> {
+        outbox::next_due(&self.pool).await
+    }
+
+    async fn notice_sent(&self, id: u64, at_ms: u64) -> Result<bool, StoreError> {
+        let delivery = Delivery::Sent {
+            at_ms: to_sql_ms("sent_ms", at_ms)?,
+        };
+        self.deliver(id, delivery).await
+    }
+
+    async fn notice_retry(
+        &self,
+        id: u64,
+        attempts: u32,
+        next_attempt_ms: u64,
+        error: String,
+    ) -> Result<bool, StoreError> {
+        let delivery = Delivery::Retry {
+            attempts,
+            next_attempt_ms: to_sql_ms("next_attempt_ms", next_attempt_ms)?,
+            error,
+        };
+        self.deliver(id, delivery).await
+    }
+
+    async fn notice_failed(
+        &self,
+        id: u64,
+        attempts: u32,
+        error: String,
+    ) -> Result<bool, StoreError> {
+        self.deliver(id, Delivery::Failed { attempts, error }).await
+    }
+
+    async fn pending_notices(&self) -> Result<u64, StoreError> {
+        outbox::pending_count(&self.pool).await
+    }
+
+    async fn notices_for_event(&self, event_id: u64) -> Result<Vec<NoticeRow>, StoreError> {
+        match lookup_id(event_id) {
+            Some(event_id) => outbox::for_event(&self.pool, event_id).await,
+            None => Ok(Vec::new()),
+        }
     }
 }
 

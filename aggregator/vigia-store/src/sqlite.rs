@@ -2,7 +2,10 @@
 //! commit (and every other write), and one read connection for reads.
 
 mod api_keys;
+mod events;
+mod maintenance;
 mod migrate;
+mod outbox;
 mod read;
 mod state;
 mod writer;
@@ -17,12 +20,14 @@ use parking_lot::Mutex;
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::events::{Delivery, SqlEvent, SqlFilter, SqlMaintenance, SqlNotice, lookup_id};
 use crate::group::CommitRequest;
 use crate::int::{ReceivedClock, to_sql_cutoff, to_sql_ms, unix_ms};
 use crate::stats::{Counters, StoreStats};
 use crate::{
-    Acked, AgentId, ApiKeyRow, ApiKeyStore, Batch, Committed, EdgeRow, EntityRow, IngestStore,
-    Pruned, ReceivedBatch, ReceivedCursor, StateChange, StateStore, StoreError, StoredBatch, rows,
+    Acked, AgentId, ApiKeyRow, ApiKeyStore, Batch, Committed, EdgeRow, EntityRow, EventFilter,
+    EventRow, EventStore, IngestStore, MaintenanceRow, NoticeRow, Pruned, ReceivedBatch,
+    ReceivedCursor, StateChange, StateStore, StoreError, StoredBatch, rows,
 };
 use writer::{Job, Request};
 
@@ -173,6 +178,15 @@ impl SqliteStore {
             .map_err(|_| StoreError::WriterStopped)?;
         answer.await.map_err(|_| StoreError::WriterStopped)?
     }
+
+    /// Applies a delivery outcome to a pending notice; false when there is none with this id.
+    async fn deliver(&self, id: u64, delivery: Delivery) -> Result<bool, StoreError> {
+        let Some(id) = lookup_id(id) else {
+            return Ok(false);
+        };
+        self.write(move |conn| outbox::deliver(conn, id, &delivery))
+            .await
+    }
 }
 
 #[async_trait]
@@ -302,6 +316,134 @@ impl ApiKeyStore for SqliteStore {
         let at_ms = to_sql_ms("revoked_at_ms", at_ms)?;
         let id = id.to_owned();
         self.write(move |conn| api_keys::revoke(conn, &id, at_ms))
+            .await
+    }
+}
+
+#[async_trait]
+impl EventStore for SqliteStore {
+    async fn save_events(
+        &self,
+        events: Vec<EventRow>,
+        notices: Vec<NoticeRow>,
+        checkpoint: Option<String>,
+    ) -> Result<(), StoreError> {
+        let events = SqlEvent::all(events)?;
+        let notices = SqlNotice::all(notices)?;
+        self.write(move |conn| events::save(conn, &events, &notices, checkpoint.as_deref()))
+            .await
+    }
+
+    async fn correlator_checkpoint(&self) -> Result<Option<String>, StoreError> {
+        self.read(events::checkpoint).await
+    }
+
+    async fn active_events(&self) -> Result<Vec<EventRow>, StoreError> {
+        self.read(events::active).await
+    }
+
+    async fn event(&self, id: u64) -> Result<Option<EventRow>, StoreError> {
+        let Some(id) = lookup_id(id) else {
+            return Ok(None);
+        };
+        self.read(move |conn| events::by_id(conn, id)).await
+    }
+
+    async fn list_events(&self, filter: EventFilter) -> Result<Vec<EventRow>, StoreError> {
+        let filter = SqlFilter::new(filter);
+        self.read(move |conn| events::list(conn, &filter)).await
+    }
+
+    async fn max_event_id(&self) -> Result<u64, StoreError> {
+        self.read(events::max_id).await
+    }
+
+    async fn prune_events(&self, resolved_before_ms: u64) -> Result<u64, StoreError> {
+        let resolved_before_ms = to_sql_cutoff(resolved_before_ms);
+        self.write(move |conn| events::prune(conn, resolved_before_ms))
+            .await
+    }
+
+    async fn create_maintenance(&self, row: MaintenanceRow) -> Result<MaintenanceRow, StoreError> {
+        let window = SqlMaintenance::new(row)?;
+        self.write(move |conn| maintenance::create(conn, &window))
+            .await
+    }
+
+    async fn update_maintenance(&self, row: MaintenanceRow) -> Result<bool, StoreError> {
+        let window = SqlMaintenance::new(row)?;
+        self.write(move |conn| maintenance::update(conn, &window))
+            .await
+    }
+
+    async fn delete_maintenance(&self, id: u64) -> Result<bool, StoreError> {
+        let Some(id) = lookup_id(id) else {
+            return Ok(false);
+        };
+        self.write(move |conn| maintenance::delete(conn, id)).await
+    }
+
+    async fn maintenance(&self, id: u64) -> Result<Option<MaintenanceRow>, StoreError> {
+        let Some(id) = lookup_id(id) else {
+            return Ok(None);
+        };
+        self.read(move |conn| maintenance::by_id(conn, id)).await
+    }
+
+    async fn list_maintenance(&self) -> Result<Vec<MaintenanceRow>, StoreError> {
+        self.read(maintenance::list).await
+    }
+
+    async fn due_notices(&self, now_ms: u64, limit: usize) -> Result<Vec<NoticeRow>, StoreError> {
+        let now_ms = to_sql_cutoff(now_ms);
+        self.read(move |conn| outbox::due(conn, now_ms, limit))
+            .await
+    }
+
+    async fn next_notice_due_ms(&self) -> Result<Option<u64>, StoreError> {
+        self.read(outbox::next_due).await
+    }
+
+    async fn notice_sent(&self, id: u64, at_ms: u64) -> Result<bool, StoreError> {
+        let delivery = Delivery::Sent {
+            at_ms: to_sql_ms("sent_ms", at_ms)?,
+        };
+        self.deliver(id, delivery).await
+    }
+
+    async fn notice_retry(
+        &self,
+        id: u64,
+        attempts: u32,
+        next_attempt_ms: u64,
+        error: String,
+    ) -> Result<bool, StoreError> {
+        let delivery = Delivery::Retry {
+            attempts,
+            next_attempt_ms: to_sql_ms("next_attempt_ms", next_attempt_ms)?,
+            error,
+        };
+        self.deliver(id, delivery).await
+    }
+
+    async fn notice_failed(
+        &self,
+        id: u64,
+        attempts: u32,
+        error: String,
+    ) -> Result<bool, StoreError> {
+        self.deliver(id, Delivery::Failed { attempts, error }).await
+    }
+
+    async fn pending_notices(&self) -> Result<u64, StoreError> {
+        self.read(outbox::pending_count).await
+    }
+
+    async fn notices_for_event(&self, event_id: u64) -> Result<Vec<NoticeRow>, StoreError> {
+        let Some(event_id) = lookup_id(event_id) else {
+            return Ok(Vec::new());
+        };
+        self.read(move |conn| outbox::for_event(conn, event_id))
             .await
     }
 }

@@ -64,7 +64,7 @@ async fn commits_are_grouped_durable_and_counted() {
     const CALLS: u64 = 30;
     let store = Arc::new(connect(&pg::fresh_database().await).await);
     assert_eq!(store.synchronous_commit().await.expect("setting"), "on");
-    assert_eq!(store.schema_version().await.expect("version"), 3);
+    assert_eq!(store.schema_version().await.expect("version"), 4);
     let tasks: Vec<_> = (0..TASKS)
         .map(|n| {
             let store = Arc::clone(&store);
@@ -140,7 +140,7 @@ async fn connecting_again_does_not_reapply_migrations() {
             .fetch_one(&mut raw)
             .await
             .expect("count");
-    assert_eq!(applied, 3);
+    assert_eq!(applied, 4);
     raw.close().await.ok();
     a.close().await;
     b.close().await;
@@ -166,7 +166,7 @@ async fn a_database_from_a_newer_release_is_refused() {
             error,
             StoreError::PgSchemaTooNew {
                 found: 99,
-                supported: 3
+                supported: 4
             }
         ),
         "{error}"

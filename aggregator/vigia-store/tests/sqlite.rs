@@ -77,7 +77,7 @@ async fn committed_batches_survive_reopening_with_wal_and_full_sync() {
         (vec![3], vec![4])
     );
     assert_eq!(committed.up_to, 4);
-    assert_eq!(store.schema_version().expect("version"), 3);
+    assert_eq!(store.schema_version().expect("version"), 4);
 }
 
 #[test]
@@ -146,7 +146,7 @@ fn a_database_from_a_newer_release_is_refused() {
             error,
             StoreError::SchemaTooNew {
                 found: 99,
-                supported: 3,
+                supported: 4,
                 ..
             }
         ),
@@ -163,7 +163,7 @@ fn reopening_does_not_reapply_migrations() {
     let applied: i64 = raw
         .query_row("SELECT COUNT(*) FROM schema_version", [], |row| row.get(0))
         .expect("count");
-    assert_eq!(applied, 3);
+    assert_eq!(applied, 4);
 }
 
 #[test]

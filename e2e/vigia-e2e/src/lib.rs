@@ -14,6 +14,7 @@
 pub mod backend;
 pub mod bins;
 pub mod deployment;
+pub mod isp;
 pub mod lab;
 pub mod proc;
 pub mod wait;
@@ -22,6 +23,7 @@ pub use backend::Backend;
 pub use deployment::{
     AGENT_ID, API_PORT, AgentSettings, Deployment, Row, SpoolState, assert_delivered,
 };
+pub use isp::{IspLab, IspTiming};
 pub use lab::Lab;
 pub use proc::Proc;
 pub use wait::wait_until;

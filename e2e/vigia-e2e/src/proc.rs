@@ -19,13 +19,27 @@ impl Proc {
     /// Starts `bin args` in namespace `ns`, appending its output to `log` (kept across restarts
     /// of the same component so a failure shows the whole story).
     pub fn spawn(name: &str, ns: &str, bin: &Path, args: &[&str], log: &Path) -> Self {
+        Self::start(
+            name,
+            Lab::command(ns, bin.to_str().expect("utf-8 path")),
+            args,
+            log,
+        )
+    }
+
+    /// Starts `bin args` in this process's own namespace (for tests on loopback only).
+    pub fn spawn_here(name: &str, bin: &Path, args: &[&str], log: &Path) -> Self {
+        Self::start(name, std::process::Command::new(bin), args, log)
+    }
+
+    fn start(name: &str, mut command: std::process::Command, args: &[&str], log: &Path) -> Self {
         let out = File::options()
             .create(true)
             .append(true)
             .open(log)
             .expect("open log file");
         let err = out.try_clone().expect("clone log handle");
-        let child = Lab::command(ns, bin.to_str().expect("utf-8 path"))
+        let child = command
             .args(args)
             .env("VIGIA_LOG", "info")
             .stdin(Stdio::null())

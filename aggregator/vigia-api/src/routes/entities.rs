@@ -13,9 +13,7 @@ use crate::extract::{self, ApiPath, ApiQuery};
 use crate::model::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::openapi::{NotFound, ProtectedErrors};
 use crate::routes::AppState;
-use crate::{
-    ApiError, Entity, EntityPage, EntityQuery, Observation, StateChange, StateValue, Timestamp,
-};
+use crate::{ApiError, Entity, EntityPage, EntityQuery, Observation, StateChange, StateValue};
 
 /// Most observations one request returns.
 const MAX_OBSERVATIONS: u32 = 1000;
@@ -172,17 +170,7 @@ pub(crate) async fn history(
     ApiQuery(params): ApiQuery<HistoryParams>,
 ) -> Result<Json<Vec<StateChange>>, ApiError> {
     let limit = extract::limit(params.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
-    let since_ms = match params.since.as_deref() {
-        None => None,
-        Some(text) => Some(
-            Timestamp::parse(text)
-                .ok_or_else(|| ApiError::BadRequest {
-                    message: format!("since must be an RFC 3339 date-time, got {text:?}"),
-                    details: Some(serde_json::json!({ "location": "query", "parameter": "since" })),
-                })?
-                .unix_ms(),
-        ),
-    };
+    let since_ms = extract::since(params.since.as_deref())?;
     match app.model.history(&id, since_ms, limit).await? {
         Some(changes) => Ok(Json(changes)),
         None => Err(no_entity(&id)),

@@ -1,7 +1,10 @@
-//! Test fixtures: an in-memory [`ReadModel`] with a small network, an in-memory
-//! [`ApiKeyStore`] that counts lookups, and a real server on loopback.
+//! Test fixtures: an in-memory [`ReadModel`] with a small network, an in-memory `OutageModel`
+//! with a few events and editable maintenance windows (`outages`), an in-memory [`ApiKeyStore`]
+//! that counts lookups, and a real server on loopback.
 
 #![allow(dead_code)] // each test binary uses a different part
+
+pub mod outages;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -17,6 +20,8 @@ use vigia_api::{
     StateChange, StateValue, Timestamp, generate_api_key,
 };
 use vigia_store::{ApiKeyRow, ApiKeyStore, StoreError};
+
+use self::outages::MemoryOutages;
 
 /// 2024-05-01T12:00:00Z in Unix ms.
 pub const T0: u64 = 1_714_564_800_000;
@@ -376,6 +381,7 @@ pub fn health_check(
 pub struct TestServer {
     pub base: String,
     pub model: Arc<MemoryModel>,
+    pub outages: Arc<MemoryOutages>,
     pub keys: Arc<MemoryKeys>,
     pub healthy: Arc<AtomicBool>,
     pub client: reqwest::Client,
@@ -387,11 +393,13 @@ impl TestServer {
     pub async fn start(config: ApiConfig) -> Self {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let model = Arc::new(MemoryModel::default());
+        let outages = Arc::new(MemoryOutages::default());
         let keys = Arc::new(MemoryKeys::default());
         let healthy = Arc::new(AtomicBool::new(true));
         let router = Api::router(
             config,
             model.clone(),
+            outages.clone(),
             keys.clone(),
             Arc::new(health_check(healthy.clone())),
             Arc::new(TestMetrics),
@@ -411,6 +419,7 @@ impl TestServer {
         Self {
             base,
             model,
+            outages,
             keys,
             healthy,
             client,
@@ -428,6 +437,24 @@ impl TestServer {
         let mut request = self.client.get(self.url(path));
         if let Some(key) = key {
             request = request.bearer_auth(key);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// Sends `method path` with the key (when given) and a JSON body (when given).
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<&serde_json::Value>,
+    ) -> reqwest::Response {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
         }
         request.send().await.unwrap()
     }

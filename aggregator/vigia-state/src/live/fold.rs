@@ -81,6 +81,7 @@ impl LiveState {
                 entity.site = Some(site.into_string());
                 entity.dirty = true;
                 touched.entity(entity);
+                self.topology_version += 1;
             }
         }
         for edge in effects.edges.drain(..) {
@@ -105,7 +106,7 @@ impl LiveState {
             self.upsert_edge(key, edge.relation, at_ms, touched);
         }
         for proposal in effects.states.drain(..) {
-            self.propose(proposal, at_ms, source, touched);
+            self.propose(proposal, at_ms, source, run.source_id, touched);
         }
         for sample in effects.samples.drain(..) {
             self.metrics.record_shared(
@@ -130,9 +131,11 @@ impl LiveState {
         let entity = match self.entities.entry(touch.id) {
             Entry::Occupied(entry) => entry.into_mut(),
             Entry::Vacant(entry) => {
+                self.topology_version += 1;
                 self.order.insert(entry.key().clone());
                 let id = entry.key().clone();
-                entry.insert(Box::new(Entity::new(id, at_ms)))
+                let slot = Self::new_slot(&mut self.slots);
+                entry.insert(Box::new(Entity::new(id, at_ms, slot)))
             }
         };
         entity.first_seen_ms = entity.first_seen_ms.min(at_ms);
@@ -149,21 +152,39 @@ impl LiveState {
             {
                 entity.name = Some(name);
                 entity.dirty = true;
+                // Group names come from entity names.
+                self.topology_version += 1;
             }
             for op in touch.attrs {
-                apply_attr(entity, op, alarms_cap, interfaces_cap);
+                if matches!(op, AttrOp::Alarm(_))
+                    && let Some(slot) = self.slots.get_mut(entity.slot as usize)
+                {
+                    slot.alarms = true;
+                }
+                apply_attr(entity, op, source, alarms_cap, interfaces_cap);
             }
         }
         touched.entity(entity);
     }
 
-    fn propose(&mut self, proposal: Proposal, at_ms: u64, source: &str, touched: &mut Touched) {
+    fn propose(
+        &mut self,
+        proposal: Proposal,
+        at_ms: u64,
+        source: &str,
+        source_id: u32,
+        touched: &mut Touched,
+    ) {
         let Some(entity) = self.entities.get_mut(&proposal.id) else {
+            return;
+        };
+        let Some(slot) = self.slots.get_mut(entity.slot as usize) else {
             return;
         };
         match &entity.state {
             Some(current) if current.state == proposal.state => {
-                entity.state_seen_ms = entity.state_seen_ms.max(at_ms);
+                entity.confirm_state(proposal.state, at_ms);
+                slot.sync(entity, None);
             }
             // Older than (or as old as) the current state: a late replay must not flip it back.
             Some(current) if at_ms <= current.since_ms => {}
@@ -176,7 +197,8 @@ impl LiveState {
                 };
                 touched.states.push(state_change(&entity.id, &info));
                 entity.state = Some(info);
-                entity.state_seen_ms = entity.state_seen_ms.max(at_ms);
+                entity.confirm_state(proposal.state, at_ms);
+                slot.sync(entity, Some(source_id));
             }
         }
     }
@@ -200,6 +222,7 @@ impl LiveState {
                 std::mem::replace(&mut info.touched_seq, touched.seq) == touched.seq
             }
             None => {
+                self.topology_version += 1;
                 self.parents
                     .entry(key.1.clone())
                     .or_default()
@@ -233,6 +256,7 @@ impl LiveState {
         if self.edges.remove(key).is_none() {
             return;
         }
+        self.topology_version += 1;
         if let Some(set) = self.parents.get_mut(&key.1) {
             set.remove(&(key.0.clone(), key.2.clone()));
             if set.is_empty() {
@@ -274,7 +298,15 @@ fn remember(list: &mut VecDeque<ObservationView>, view: ObservationView, keep: u
     }
 }
 
-fn apply_attr(entity: &mut Entity, op: AttrOp, alarms_cap: usize, interfaces_cap: usize) {
+/// Applies one attribute change; `source` (`plugin:<id>@<agent>`) is recorded in alarms, so
+/// that evidence can name who raised them.
+fn apply_attr(
+    entity: &mut Entity,
+    op: AttrOp,
+    source: &str,
+    alarms_cap: usize,
+    interfaces_cap: usize,
+) {
     match op {
         AttrOp::Set {
             key,
@@ -291,7 +323,10 @@ fn apply_attr(entity: &mut Entity, op: AttrOp, alarms_cap: usize, interfaces_cap
                 entity.dirty |= !volatile;
             }
         },
-        AttrOp::Alarm(alarm) => {
+        AttrOp::Alarm(mut alarm) => {
+            if let Value::Object(fields) = &mut alarm {
+                fields.insert("source".to_owned(), Value::String(source.to_owned()));
+            }
             let list = entity
                 .attributes
                 .entry("alarms".to_owned())

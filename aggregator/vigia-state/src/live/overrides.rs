@@ -13,6 +13,8 @@ impl LiveState {
     /// and hidden observed edges. Entities the file names are created if unknown.
     pub fn apply_overrides(&mut self, overrides: &Overrides, now_ms: u64) -> Changes {
         let mut touched = self.begin();
+        // Names, sites, edges and hidden edges may all change: the topology is rebuilt.
+        self.topology_version += 1;
 
         let listed: BTreeSet<&EntityId> = overrides.entities.iter().map(|e| &e.id).collect();
         for (id, entity) in &mut self.entities {
@@ -74,8 +76,10 @@ impl LiveState {
     /// The entity `id`, created (first seen now) when unknown.
     fn ensure(&mut self, id: &EntityId, now_ms: u64) -> &mut Entity {
         self.entities.entry(id.clone()).or_insert_with(|| {
+            self.topology_version += 1;
             self.order.insert(id.clone());
-            Box::new(Entity::new(id.clone(), now_ms))
+            let slot = Self::new_slot(&mut self.slots);
+            Box::new(Entity::new(id.clone(), now_ms, slot))
         })
     }
 }

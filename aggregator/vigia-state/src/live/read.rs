@@ -53,6 +53,7 @@ impl LiveState {
                 .state
                 .clone()
                 .unwrap_or_else(StateInfo::never_observed),
+            last_up_ms: entity.last_up_ms,
             attributes: entity.attributes.clone(),
             parents,
             children,
@@ -243,7 +244,9 @@ impl LiveState {
     }
 
     pub(crate) fn is_hidden(&self, parent: &EntityId, child: &EntityId, source: &str) -> bool {
-        source != OVERRIDE_SOURCE && self.hidden.contains(&(parent.clone(), child.clone()))
+        !self.hidden.is_empty()
+            && source != OVERRIDE_SOURCE
+            && self.hidden.contains(&(parent.clone(), child.clone()))
     }
 
     /// The other ends of `edges` (grouped over sources, hidden ones left out), the first

@@ -1,6 +1,6 @@
 //! Rebuilding the live state from what the store holds.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 use vigia_store::{EdgeRow, EntityRow, StateChange};
@@ -23,13 +23,20 @@ impl LiveState {
     /// Replaces the state with the persisted rows: entities, edges and each entity's latest
     /// change (its current state). The observations list and metric windows start empty; apply
     /// the overrides again after this.
+    ///
+    /// Last-up times: an entity restored `up` or `degraded` was last up when its state was last
+    /// confirmed; one restored `down` or `unknown` takes its time from `last_up` (entity id →
+    /// when its last up period ended, see [`last_up_from_history`]), else it has none.
     pub fn restore(
         &mut self,
         entities: Vec<EntityRow>,
         edges: Vec<EdgeRow>,
         latest_changes: Vec<StateChange>,
+        last_up: &HashMap<String, u64>,
     ) -> Restored {
+        let version = self.topology_version;
         *self = LiveState::new(self.config.clone());
+        self.topology_version = version + 1;
         let mut report = Restored::default();
         for row in entities {
             let Ok(id) = EntityId::parse(&row.id) else {
@@ -37,7 +44,8 @@ impl LiveState {
                 report.skipped += 1;
                 continue;
             };
-            let mut entity = Entity::new(id.clone(), row.first_seen_ms);
+            let slot = Self::new_slot(&mut self.slots);
+            let mut entity = Entity::new(id.clone(), row.first_seen_ms, slot);
             entity.last_seen_ms = row.last_seen_ms.max(row.first_seen_ms);
             entity.name = (row.name != row.id && !row.name.is_empty()).then_some(row.name);
             entity.site = row.site;
@@ -45,6 +53,12 @@ impl LiveState {
             entity.attributes = attributes;
             entity.sources = sources.into_iter().collect();
             entity.attrs_at_ms = entity.last_seen_ms;
+            if let (Some(Value::Array(alarms)), Some(slot)) = (
+                entity.attributes.get("alarms"),
+                self.slots.get_mut(slot as usize),
+            ) {
+                slot.alarms = !alarms.is_empty();
+            }
             entity.dirty = false;
             entity.persisted_seen_ms = Some(entity.last_seen_ms);
             self.order.insert(id.clone());
@@ -60,17 +74,26 @@ impl LiveState {
                 report.skipped += 1;
                 continue;
             };
+            let source_id = self.state_sources.id(&change.source);
             let Some(entity) = self.entities.get_mut(&id) else {
                 report.skipped += 1;
                 continue;
             };
             entity.state_seen_ms = entity.last_seen_ms.max(change.at_ms);
+            entity.last_up_ms = if state.is_up() {
+                Some(entity.state_seen_ms)
+            } else {
+                last_up.get(id.as_str()).copied()
+            };
             entity.state = Some(StateInfo {
                 state,
                 since_ms: change.at_ms,
                 reason: change.reason,
                 source: change.source,
             });
+            if let Some(slot) = self.slots.get_mut(entity.slot as usize) {
+                slot.sync(entity, Some(source_id));
+            }
             report.states += 1;
         }
         for row in edges {
@@ -103,6 +126,18 @@ impl LiveState {
         }
         report
     }
+}
+
+/// When an entity's last up period ended, from its recent history (newest first, as
+/// `StateStore::history` returns it): the time of the change right after its newest `up` or
+/// `degraded` change. `None` when no such change is in the history. When the newest change is
+/// itself up (the history ends in an up period), its time is the latest known up time.
+pub(crate) fn last_up_from_history(history: &[StateChange]) -> Option<u64> {
+    let newest_up = history
+        .iter()
+        .position(|c| c.state.parse::<State>().is_ok_and(State::is_up))?;
+    let ended_by = newest_up.checked_sub(1).unwrap_or(newest_up);
+    history.get(ended_by).map(|c| c.at_ms)
 }
 
 /// Reads `{"attributes": {...}, "sources": [...]}`; any other object is taken as the attributes.

@@ -609,6 +609,7 @@ fn restore_gives_the_same_views() {
         entities.into_values().collect(),
         all.edges,
         latest.into_values().collect(),
+        &std::collections::HashMap::new(),
     );
     assert_eq!(report.skipped, 0);
     restored.apply_overrides(&overrides, T0 + 10);

@@ -37,6 +37,11 @@ const MIGRATIONS: &[File] = &[
         name: "received_order",
         sql: include_str!("../../migrations/postgres/0003_received_order.sql"),
     },
+    File {
+        version: 4,
+        name: "events",
+        sql: include_str!("../../migrations/postgres/0004_events.sql"),
+    },
 ];
 
 /// The latest schema version this release knows.

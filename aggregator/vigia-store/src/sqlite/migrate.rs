@@ -32,6 +32,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "received_order",
         sql: include_str!("../../migrations/sqlite/0003_received_order.sql"),
     },
+    Migration {
+        version: 4,
+        name: "events",
+        sql: include_str!("../../migrations/sqlite/0004_events.sql"),
+    },
 ];
 
 /// Brings the database to the latest schema version; returns that version. Refuses a database

@@ -8,12 +8,12 @@ use crate::int::{from_sql_count, to_sql_limit};
 use crate::rows::{SqlChange, SqlEdge, SqlEntity};
 use crate::{EdgeRow, EntityRow, Pruned, StateChange, StoreError};
 
-fn write_error(what: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
+pub(super) fn write_error(what: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
     move |source| StoreError::Write { what, source }
 }
 
 /// Runs `f` in one immediate transaction and commits it.
-fn in_transaction<T>(
+pub(super) fn in_transaction<T>(
     conn: &mut Connection,
     what: &'static str,
     f: impl FnOnce(&Transaction<'_>) -> Result<T, rusqlite::Error>,

@@ -6,7 +6,10 @@
 #![allow(dead_code)] // Each test binary uses the helpers it needs.
 
 pub mod api_keys;
+pub mod events;
 pub mod ingest;
+pub mod maintenance;
+pub mod outbox;
 pub mod received;
 pub mod state;
 
@@ -52,6 +55,18 @@ macro_rules! behaviour_suite {
             state::empty_writes_are_accepted,
             api_keys::an_api_key_is_created_once_and_found_by_hash,
             api_keys::api_keys_are_listed_by_creation_and_revoked_once,
+            events::events_are_upserted_by_id_replacing_every_column,
+            events::a_save_stores_events_notices_and_checkpoint_together,
+            events::pending_updates_coalesce_but_opens_resolves_and_sent_ones_do_not,
+            events::active_events_are_listed_by_id,
+            events::events_are_listed_newest_first_filtered_and_paged,
+            events::since_keeps_events_started_or_resolved_since_and_active_ones,
+            events::max_event_id_is_zero_then_the_highest,
+            maintenance::maintenance_windows_are_created_updated_listed_and_deleted,
+            outbox::a_channel_delivers_in_order_and_a_waiting_head_holds_back_only_its_channel,
+            outbox::delivery_moves_notices_to_sent_retry_or_failed,
+            events::prune_events_drops_old_resolved_events_and_their_settled_notices,
+            events::events_notices_windows_and_checkpoint_survive_reopening,
         );
     };
     (@cases $backend:expr; $($module:ident :: $case:ident),* $(,)?) => {
