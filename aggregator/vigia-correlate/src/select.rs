@@ -34,7 +34,14 @@ pub(crate) fn is_bad(
         return false;
     }
     count.new >= level.min_down
-        && f64::from(count.new) >= level.min_fraction * f64::from(group.size)
+        && f64::from(count.new) >= level.min_fraction * f64::from(eligible(group.size, count))
+}
+
+/// The members a drop could come from: all but those already down before the window (a churned
+/// ONU in LOS for months neither counts as a drop nor dilutes its PON's share).
+pub(crate) fn eligible(size: u32, count: crate::tally::GroupCount) -> u32 {
+    size.saturating_sub(count.down.saturating_sub(count.new))
+        .max(1)
 }
 
 /// Enough members have a fresh state to judge.
@@ -55,14 +62,16 @@ fn order(
     b: GroupIdx,
 ) -> Ordering {
     let (ga, gb) = (&topology.groups[a as usize], &topology.groups[b as usize]);
-    let (na, nb) = (
-        u64::from(tally.groups[a as usize].new),
-        u64::from(tally.groups[b as usize].new),
+    let (ca, cb) = (tally.groups[a as usize], tally.groups[b as usize]);
+    let (na, nb) = (u64::from(ca.new), u64::from(cb.new));
+    let (ea, eb) = (
+        u64::from(eligible(ga.size, ca)),
+        u64::from(eligible(gb.size, cb)),
     );
-    // na/size_a > nb/size_b  <=>  na*size_b > nb*size_a
-    (nb * u64::from(ga.size))
-        .cmp(&(na * u64::from(gb.size)))
-        .then(gb.size.cmp(&ga.size))
+    // na/ea > nb/eb  <=>  na*eb > nb*ea
+    (nb * ea)
+        .cmp(&(na * eb))
+        .then(eb.cmp(&ea))
         .then(own_state(cycle, a).cmp(&own_state(cycle, b)))
         .then(config.rank(&ga.kind).cmp(&config.rank(&gb.kind)))
         .then(ga.depth.cmp(&gb.depth))

@@ -16,6 +16,9 @@ use crate::model::State;
 
 /// Label naming the entity an observation is about: `vigia.entity=<kind>:<id>`.
 pub const ENTITY_LABEL: &str = "vigia.entity";
+/// Label saying an observation is an administrative record (`vigia.authority=crm`): its states
+/// never contradict a fresh state from the network (router, OLT), which wins.
+pub const AUTHORITY_LABEL: &str = "vigia.authority";
 /// Label naming the site (POP) of the entity an observation is about: `vigia.site=<pop>`
 /// (`centro` or `pop:centro`).
 pub const SITE_LABEL: &str = "vigia.site";
@@ -54,12 +57,24 @@ pub(crate) struct EdgeSpec {
     pub exclusive_of: &'static [&'static str],
 }
 
+/// How far a source's word on a state goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub(crate) enum Authority {
+    /// An administrative record (a CRM's `online` flag, which trails RADIUS accounting): it never
+    /// contradicts a fresh state from the network.
+    Crm,
+    /// The network itself (router, OLT, radio, probe).
+    #[default]
+    Network,
+}
+
 /// A state an observation gives an entity.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Proposal {
     pub id: EntityId,
     pub state: State,
     pub reason: String,
+    pub authority: Authority,
 }
 
 /// A numeric reading for the metrics window.
@@ -126,6 +141,7 @@ impl Effects {
             id: id.clone(),
             state,
             reason: reason.into(),
+            authority: Authority::Network,
         });
     }
 
@@ -209,7 +225,7 @@ pub(crate) fn map_into(
         ObservationKind::Reachability(r) => reachability(obs, r, ids, fx),
         ObservationKind::Metric(m) => metric(obs, m, ids, fx),
         ObservationKind::Interface(i) => interface(obs, i, ids, fx),
-        ObservationKind::PppoeSession(s) => pppoe_session(s, ids, fx),
+        ObservationKind::PppoeSession(s) => pppoe_session(obs, s, ids, fx),
         ObservationKind::Onu(o) => onu(o, thresholds, ids, fx),
         ObservationKind::RadioLink(r) => radio_link(r, thresholds, ids, fx),
         ObservationKind::Customer(c) => customer(c, ids, fx),
@@ -328,7 +344,12 @@ fn interface(
 
 /// `PppoeSession` → the subscriber (login) up/down, its concentrator, and the edge
 /// concentrator → subscriber.
-fn pppoe_session(s: &PppoeSession, ids: &mut IdMaker<'_>, fx: &mut Effects) -> Result<(), IdError> {
+fn pppoe_session(
+    obs: &Observation,
+    s: &PppoeSession,
+    ids: &mut IdMaker<'_>,
+    fx: &mut Effects,
+) -> Result<(), IdError> {
     let subscriber = ids.make(&EntityKind::Subscriber, &s.login)?;
     let concentrator = ids.make(&EntityKind::Concentrator, &s.concentrator)?;
     let mut attrs = vec![set("concentrator", concentrator.local())];
@@ -359,6 +380,11 @@ fn pppoe_session(s: &PppoeSession, ids: &mut IdMaker<'_>, fx: &mut Effects) -> R
             _ => "no session".to_owned(),
         };
         fx.state(&subscriber, State::Down, reason);
+    }
+    if label(obs, AUTHORITY_LABEL).is_some_and(|v| v.trim().eq_ignore_ascii_case("crm")) {
+        for proposal in &mut fx.states {
+            proposal.authority = Authority::Crm;
+        }
     }
     fx.primary = Some(subscriber);
     fx.site_entity = Some(concentrator);

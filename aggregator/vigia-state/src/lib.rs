@@ -17,6 +17,8 @@
 //!   state (degraded under the RSSI/SNR thresholds). `Customer` gives the customer (billing as
 //!   an attribute, no state) and customer → subscriber per login. `Reachability` sets the state of
 //!   the entity named by the label `vigia.entity=<kind>:<id>`, else of `host:<address>`.
+//!   An observation labelled `vigia.authority=crm` (IXC's `online` flag, which trails RADIUS
+//!   accounting) never contradicts a state the network (router, OLT) gave within `stale_after_ms`.
 //!   `Interface` and `Alarm` become attributes (`interfaces`, `alarms`; each alarm also records
 //!   the `source` that reported it), `Metric` and readings (Rx/Tx dBm, RTT, loss, RSSI, SNR) go
 //!   to the metrics window. A label `vigia.site=<pop>` sets
@@ -82,7 +84,7 @@ mod service;
 pub mod testing;
 mod view;
 
-pub use apply::{ENTITY_LABEL, SITE_LABEL};
+pub use apply::{AUTHORITY_LABEL, ENTITY_LABEL, SITE_LABEL};
 pub use config::{MetricsConfig, ServiceConfig, StateConfig, Thresholds};
 pub use correlation::CorrelationInput;
 pub use id::{EntityId, IdError, MAX_ID_LEN, kind_name, normalise_mac};

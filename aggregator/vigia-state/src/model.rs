@@ -109,6 +109,9 @@ pub(crate) struct Entity {
     pub state: Option<StateInfo>,
     /// Last time an observation confirmed (or changed) the state: what `sweep` ages.
     pub state_seen_ms: u64,
+    /// Whether the current state came from the network or from an administrative record (not
+    /// persisted: a restored state counts as the network's).
+    pub state_authority: crate::apply::Authority,
     /// The latest observation time at which the state was confirmed `up` or `degraded` (on a
     /// restore: from the restored state, or from the history of the last day).
     pub last_up_ms: Option<u64>,
@@ -138,6 +141,7 @@ impl Entity {
             sources: BTreeSet::new(),
             state: None,
             state_seen_ms: 0,
+            state_authority: crate::apply::Authority::Network,
             last_up_ms: None,
             observations: VecDeque::new(),
             dirty: true,

@@ -1,6 +1,6 @@
 //! [`IspLab`]: the simulated ISP (`vigia-sim` with `sim/scenarios/small-isp.toml`), an
 //! aggregator and one agent reading the ISP's vendor systems (RouterOS API with `listen`,
-//! SmartOLT, cnMaestro), and fake Telegram and webhook endpoints the aggregator notifies. All on
+//! SmartOLT, cnMaestro, IXC with its online flag two minutes behind), and fake Telegram and webhook endpoints the aggregator notifies. All on
 //! loopback in this namespace: no ICMP is involved, so no namespace is needed, and nothing but
 //! loopback carries traffic. Used by the outage tests and `cargo xtask bench outage`.
 
@@ -119,6 +119,9 @@ impl IspLab {
             "vigia-sim",
             &bins::path("vigia-sim"),
             &["serve", "--scenario", path_str(&scenario), "--ephemeral"],
+            // IXC's online flag trails RADIUS accounting by minutes in real life: the aggregator
+            // must not let it contradict the routers.
+            &[("VIGIA_SIM_IXC_ONLINE_LAG_SECS", "120")],
             &dir.path().join("sim.log"),
         );
         sim.wait_for_log("cnmaestro listening on", 1, Duration::from_secs(30));
@@ -203,6 +206,7 @@ impl IspLab {
             "vigia-aggregator",
             &bins::path("vigia-aggregator"),
             &["serve", "--config", path_str(&self.aggregator_config())],
+            &[],
             &log,
         );
         proc.wait_for_log("api listening on", before + 1, Duration::from_secs(30));
@@ -249,7 +253,7 @@ impl IspLab {
         secret_file(
             &secrets,
             "routeros = \"sim-routeros-password\"\nsmartolt = \"sim-smartolt-token\"\n\
-             cnmaestro = \"sim-cnmaestro-secret\"\n",
+             cnmaestro = \"sim-cnmaestro-secret\"\nixc = \"7:4dac0b5e9c7f4e1a8d2b6c3f0e9a7b5d\"\n",
         );
         let t = &self.timing;
         let mut probes = String::new();
@@ -285,6 +289,15 @@ impl IspLab {
              link_subscribers = true\n\n",
             every = t.cnmaestro_secs,
         ));
+        let ixc = self.sim_addrs["ixc"];
+        probes.push_str(&format!(
+            "[[probe]]\nname = \"ixc\"\nplugin = \"ixc\"\ninterval_secs = {every}\n\
+             timeout_ms = 15000\njitter = 0.0\ntargets = [\"ixc=http://{ixc}/webservice/v1\"]\n\
+             [probe.grants]\nhttp_hosts = [\"{ixc}\"]\nsecrets = [\"ixc\"]\n\
+             [probe.config]\ntoken_secret = \"ixc\"\ntimezone_offset_minutes = -180\n\
+             concentrators = {{ \"10.200.0.1\" = \"bng-centro\", \"10.200.0.2\" = \"bng-norte\" }}\n\n",
+            every = t.cnmaestro_secs,
+        ));
         let pki_dir = d.join("pki");
         let config = d.join("agent.toml");
         std::fs::write(
@@ -307,6 +320,7 @@ impl IspLab {
             "vigia-agent",
             &bins::path("vigia-agent"),
             &["run", "--config", path_str(&config)],
+            &[],
             &d.join("agent.log"),
         )
     }
@@ -315,6 +329,25 @@ impl IspLab {
     pub fn api(&self, path: &str) -> (u16, Value) {
         curl(
             &["-H", &format!("Authorization: Bearer {}", self.key)],
+            &format!("http://{}{path}", self.api),
+        )
+    }
+
+    /// `POST` a JSON body to the aggregator's API with the lab's key.
+    pub fn api_post(&self, path: &str, body: &Value) -> (u16, Value) {
+        let auth = format!("Authorization: Bearer {}", self.key);
+        let body = body.to_string();
+        curl(
+            &[
+                "-X",
+                "POST",
+                "-H",
+                &auth,
+                "-H",
+                "Content-Type: application/json",
+                "-d",
+                &body,
+            ],
             &format!("http://{}{path}", self.api),
         )
     }

@@ -27,9 +27,18 @@ impl Proc {
         )
     }
 
-    /// Starts `bin args` in this process's own namespace (for tests on loopback only).
-    pub fn spawn_here(name: &str, bin: &Path, args: &[&str], log: &Path) -> Self {
-        Self::start(name, std::process::Command::new(bin), args, log)
+    /// Starts `bin args` in this process's own namespace (for tests on loopback only), with
+    /// extra environment variables.
+    pub fn spawn_here(
+        name: &str,
+        bin: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+        log: &Path,
+    ) -> Self {
+        let mut command = std::process::Command::new(bin);
+        command.envs(env.iter().copied());
+        Self::start(name, command, args, log)
     }
 
     fn start(name: &str, mut command: std::process::Command, args: &[&str], log: &Path) -> Self {

@@ -140,3 +140,101 @@ fn a_fibre_cut_and_a_power_outage_each_make_one_event_and_two_messages() {
         power_detected.as_secs_f64()
     );
 }
+
+/// An aggregator restart in the middle of an outage, with the Telegram API failing meanwhile
+/// (and rate-limiting once it answers): the same event goes on (no second one, no second
+/// opened message), the opened message queued before the restart is delivered after it, once.
+/// A maintenance window over a PON keeps a cut there recorded but silent.
+#[test]
+fn a_restart_mid_outage_loses_no_message_and_maintenance_silences() {
+    let mut lab = IspLab::start(IspTiming::default());
+    lab.wait_ready(READY);
+
+    // Telegram is down (500s) when the outage starts: the opened message waits in the outbox.
+    lab.telegram.fail_next(1_000_000);
+    let cut = lab.inject(json!({"kind": "pon_cut", "pon": "olt-centro/1/2"}));
+    let event = wait_event(&lab, "pon_port:OLT CENTRO/1/2");
+    let id = event["id"].as_u64().expect("id");
+    wait_until("the webhook's opened message", DETECT, || {
+        let (_, webhook) = messages(&lab, id);
+        webhook.iter().any(|k| k == "opened").then_some(())
+    });
+    assert!(lab.telegram.delivered().is_empty(), "telegram is failing");
+
+    lab.stop_aggregator();
+    // Telegram answers again, first with a 429 (retry after 1 s).
+    lab.telegram.fail_next(0);
+    lab.telegram.rate_limit_next(1, 1);
+    lab.start_aggregator();
+    wait_until("the opened message after the restart", DETECT, || {
+        let (telegram, _) = messages(&lab, id);
+        (count(&telegram, "opened") == 1).then_some(())
+    });
+    let active = lab.events("active");
+    assert_eq!(active.len(), 1, "the same event goes on: {active:?}");
+    assert_eq!(active[0]["id"].as_u64(), Some(id));
+
+    lab.repair(cut);
+    wait_resolved(&lab, id);
+    wait_until("the resolved messages", DETECT, || {
+        let (telegram, webhook) = messages(&lab, id);
+        (count(&telegram, "resolved") == 1 && webhook.iter().any(|k| k == "resolved")).then_some(())
+    });
+    let (telegram, webhook) = messages(&lab, id);
+    assert_eq!(count(&telegram, "opened"), 1, "{telegram:#?}");
+    assert_eq!(
+        webhook.iter().filter(|k| *k == "opened").count(),
+        1,
+        "{webhook:?}"
+    );
+    let (_, detail) = lab.api(&format!("/v1/events/{id}"));
+    let failed: Vec<&Value> = detail["notifications"]
+        .as_array()
+        .expect("notifications")
+        .iter()
+        .filter(|n| n["state"] != "sent")
+        .collect();
+    assert!(failed.is_empty(), "every notice delivered: {failed:?}");
+
+    // Planned work on PON 2/1: a window over it, then the cut. Recorded, not notified.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let stamp = |s: u64| {
+        let out = std::process::Command::new("date")
+            .args(["-u", "-d", &format!("@{s}"), "+%Y-%m-%dT%H:%M:%SZ"])
+            .output()
+            .expect("date");
+        String::from_utf8(out.stdout)
+            .expect("utf-8")
+            .trim()
+            .to_owned()
+    };
+    let window = json!({
+        "entities": ["pon_port:OLT CENTRO/2/1"],
+        "starts_at": stamp(now - 60),
+        "ends_at": stamp(now + 3600),
+        "reason": "PON 2/1 splicing",
+    });
+    let (status, created) = lab.api_post("/v1/maintenance", &window);
+    assert_eq!(status, 201, "{created}");
+    let before = lab.telegram.delivered().len();
+    let planned = lab.inject(json!({"kind": "pon_cut", "pon": "olt-centro/2/1"}));
+    let event = wait_event(&lab, "pon_port:OLT CENTRO/2/1");
+    assert_eq!(event["maintenance"], created["id"], "{event}");
+    lab.repair(planned);
+    let planned_id = event["id"].as_u64().expect("id");
+    wait_resolved(&lab, planned_id);
+    let (_, detail) = lab.api(&format!("/v1/events/{planned_id}"));
+    assert_eq!(
+        detail["notifications"].as_array().map(Vec::len),
+        Some(0),
+        "{detail}"
+    );
+    assert_eq!(
+        lab.telegram.delivered().len(),
+        before,
+        "nothing sent about planned work"
+    );
+}

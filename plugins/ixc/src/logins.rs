@@ -49,8 +49,11 @@ pub(crate) fn observe(rows: &[Row], config: &Config, target: &Target) -> Logins 
                 .and_then(|at| local_to_unix_ms(at, config.timezone_offset_minutes)),
             last_disconnect_reason: text(row, "motivo_desconexao").map(str::to_owned),
         };
+        // IXC's online flag trails RADIUS accounting: the aggregator lets a router's fresh word
+        // win over it (`vigia.authority = crm`).
         let mut observation = Observation::new(target, ObservationKind::PppoeSession(session))
-            .with_label("source", "ixc");
+            .with_label("source", "ixc")
+            .with_label("vigia.authority", "crm");
         for (label, column) in [
             ("conexao", "conexao"),
             ("ixc_login_id", "id"),

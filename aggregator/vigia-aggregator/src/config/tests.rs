@@ -226,3 +226,57 @@ fn the_example_config_serves_the_api_and_keeps_history() {
     assert!(config.agents.revoked.is_empty() && config.agents.revoked_serials.is_empty());
     assert!(config.state.overrides.is_none());
 }
+
+#[test]
+fn the_example_config_correlates_every_two_seconds_without_channels() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/aggregator.example.toml");
+    let config = Config::load(&path).expect("the example config must parse");
+    assert_eq!(config.correlation.interval_ms, 2000);
+    assert_eq!(config.correlation.rules.levels["pon_port"].min_down, 4);
+    let notify = config.notify.expect("the example has a [notify] section");
+    assert!(notify.channels.is_empty(), "its channels are commented out");
+}
+
+#[test]
+fn notify_secrets_are_read_relative_to_the_config_and_a_missing_one_names_its_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("token"), "123:abc").expect("token");
+    let text = format!(
+        "{MINIMAL}\n[notify]\n[[notify.channels]]\nname = \"noc\"\n[notify.channels.telegram]\n\
+         bot_token_file = \"token\"\nchat_id = -100\n"
+    );
+    let config = Config::parse(&text, &dir.path().join("aggregator.toml")).expect("valid");
+    let notify = config.notify.expect("notify");
+    assert_eq!(notify.channels.len(), 1);
+    assert_eq!(notify.channels[0].name, "noc");
+
+    let missing = text.replace("bot_token_file = \"token\"", "bot_token_file = \"nope\"");
+    let errors =
+        Config::parse(&missing, &dir.path().join("aggregator.toml")).expect_err("missing file");
+    let line = missing
+        .lines()
+        .position(|l| l == "[notify]")
+        .expect("section")
+        + 1;
+    assert_eq!(errors[0].location.line, line, "{}", errors[0]);
+    assert!(errors[0].message.contains("nope"), "{}", errors[0]);
+}
+
+#[test]
+fn bad_correlation_settings_name_their_line() {
+    let text = format!(
+        "{MINIMAL}\n[correlation]\ninterval_ms = 10\n[correlation.rules]\nmin_coverage = 2.0\n"
+    );
+    let errors = parse(&text).expect_err("bad");
+    let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("correlation.interval_ms (10)")),
+        "{messages:?}"
+    );
+    assert!(
+        messages.iter().any(|m| m.contains("min_coverage")),
+        "{messages:?}"
+    );
+}

@@ -181,6 +181,8 @@ impl LiveState {
         let Some(slot) = self.slots.get_mut(entity.slot as usize) else {
             return;
         };
+        let network_fresh = entity.state_authority > proposal.authority
+            && at_ms.saturating_sub(entity.state_seen_ms) < self.config.stale_after_ms;
         match &entity.state {
             Some(current) if current.state == proposal.state => {
                 entity.confirm_state(proposal.state, at_ms);
@@ -188,6 +190,9 @@ impl LiveState {
             }
             // Older than (or as old as) the current state: a late replay must not flip it back.
             Some(current) if at_ms <= current.since_ms => {}
+            // A CRM's flag (trailing RADIUS accounting) never contradicts what the network said
+            // recently: the router and the OLT are the technical truth.
+            Some(_) if network_fresh => {}
             _ => {
                 let info = StateInfo {
                     state: proposal.state,
@@ -197,6 +202,7 @@ impl LiveState {
                 };
                 touched.states.push(state_change(&entity.id, &info));
                 entity.state = Some(info);
+                entity.state_authority = proposal.authority;
                 entity.confirm_state(proposal.state, at_ms);
                 slot.sync(entity, Some(source_id));
             }

@@ -766,3 +766,48 @@ fn apply_owned_gives_the_same_changes_and_views_as_apply() {
     assert_eq!(owned.stats(), by_ref.stats());
     assert_eq!(owned.counts(), by_ref.counts());
 }
+
+#[test]
+fn a_crm_flag_never_contradicts_a_fresh_network_state() {
+    let mut live = state();
+    let id = "subscriber:ana";
+    let router = |at, online| {
+        run(
+            "mikrotik",
+            at,
+            vec![obs("bng-1", at, pppoe("ana", "bng-1", online))],
+        )
+    };
+    let crm = |at, online| {
+        let o = labelled(
+            obs("ixc", at, pppoe("ana", "bng-1", online)),
+            crate::AUTHORITY_LABEL,
+            "crm",
+        );
+        run("ixc", at, vec![o])
+    };
+    live.apply("pop-1", &[router(1_000, true)], 1_000);
+    live.apply("pop-1", &[router(2_000, false)], 2_000);
+    // IXC's online flag trails RADIUS: it still says online after the router saw the drop.
+    live.apply("pop-1", &[crm(3_000, true)], 3_000);
+    assert_eq!(
+        state_of(&live, id).0,
+        State::Down,
+        "the router's fresh word wins"
+    );
+    // Agreeing confirms; the router's own changes go through as always.
+    live.apply("pop-1", &[crm(4_000, false)], 4_000);
+    live.apply("pop-1", &[router(5_000, true)], 5_000);
+    assert_eq!(state_of(&live, id).0, State::Up);
+    // When the network has said nothing for stale_after_ms, the CRM is all there is.
+    let stale = live.config().stale_after_ms;
+    live.apply("pop-1", &[crm(5_000 + stale + 1, false)], 5_000 + stale + 1);
+    assert_eq!(state_of(&live, id).0, State::Down);
+    // And a state the CRM set gives way to the network at once.
+    live.apply(
+        "pop-1",
+        &[router(5_000 + stale + 2, true)],
+        5_000 + stale + 2,
+    );
+    assert_eq!(state_of(&live, id).0, State::Up);
+}

@@ -87,6 +87,7 @@ fn pages_until_total_and_maps_sessions_edges_and_counts() {
     };
     assert_eq!(label("site"), Some("hq"));
     assert_eq!(label("source"), Some("ixc"));
+    assert_eq!(label("vigia.authority"), Some("crm"));
     assert_eq!(label("conexao"), Some("OLT-HW-CB-C3-P63306"));
     assert_eq!(label("onu_serial"), Some("HWTCE55DA5AC"));
 
