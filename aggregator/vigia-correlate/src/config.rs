@@ -29,6 +29,12 @@ pub struct LevelConfig {
     /// The entity's own `down` state (ping, vendor status) raises a device-down event.
     #[serde(default)]
     pub device: bool,
+    /// This level's own hysteresis (bad cycles before firing, good cycles before resolving);
+    /// the global `fire_cycles` / `clear_cycles` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fire_cycles: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clear_cycles: Option<u32>,
 }
 
 impl LevelConfig {
@@ -38,6 +44,8 @@ impl LevelConfig {
             min_fraction,
             class,
             device,
+            fire_cycles: None,
+            clear_cycles: None,
         }
     }
 }
@@ -181,6 +189,11 @@ impl CorrelateConfig {
         }
         for (kind, level) in &self.levels {
             fraction(&format!("levels.{kind}.min_fraction"), level.min_fraction)?;
+            if level.fire_cycles == Some(0) || level.clear_cycles == Some(0) {
+                return Err(ConfigError(format!(
+                    "levels.{kind}: fire_cycles and clear_cycles must be at least 1"
+                )));
+            }
             if level.min_down == 0 {
                 return Err(ConfigError(format!(
                     "levels.{kind}.min_down must be at least 1"
@@ -188,6 +201,22 @@ impl CorrelateConfig {
             }
         }
         Ok(())
+    }
+
+    /// Bad cycles before a group or device of this kind fires.
+    pub(crate) fn fire_cycles_of(&self, kind: &str) -> u32 {
+        self.levels
+            .get(kind)
+            .and_then(|l| l.fire_cycles)
+            .unwrap_or(self.fire_cycles)
+    }
+
+    /// Good cycles before an event rooted at this kind resolves.
+    pub(crate) fn clear_cycles_of(&self, kind: &str) -> u32 {
+        self.levels
+            .get(kind)
+            .and_then(|l| l.clear_cycles)
+            .unwrap_or(self.clear_cycles)
     }
 
     /// The tie-break rank of a kind (lower wins; unlisted kinds last).

@@ -239,6 +239,28 @@ impl Correlator {
         planned
     }
 
+    /// Opens an event rooted at a group, with its opening timeline entry.
+    pub(crate) fn open_group(
+        &mut self,
+        kind: EventKind,
+        group: &crate::input::Group,
+        now: u64,
+        text: String,
+    ) -> u64 {
+        let id = self.open(
+            kind,
+            group.id.clone(),
+            group.kind.clone(),
+            group.name.clone(),
+            now,
+        );
+        if let Some(event) = self.active.get_mut(&id) {
+            event.group_size = u64::from(group.size);
+            event.record(now, TimelineKind::Opened, text);
+        }
+        id
+    }
+
     /// Resolves every active event whose problem is over (after its hysteresis): it moves to
     /// `retired`.
     fn settle(&mut self, topology: &Topology, cycle: &Cycle, tally: &Tally, bad_sources: &[bool]) {

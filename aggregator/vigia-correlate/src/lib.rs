@@ -13,7 +13,8 @@
 //!   - a member is *newly down* when it went down within the sliding window having been up
 //!     within `recent_up_ms` before (churned subscribers in LOS for months never count);
 //!   - a group fires when its newly-down members reach `min_down` and `min_fraction` of its
-//!     size (per level), with enough fresh members (coverage), for `fire_cycles` cycles;
+//!     size (per level), with enough fresh members (coverage), for `fire_cycles` cycles (per
+//!     level when it sets its own hysteresis);
 //!   - the roots reported are the groups that explain the drops best (purest, then largest,
 //!     then highest), and siblings firing together give way to their parent: a whole OLT, not
 //!     16 PONs; physical groups ignore session drops whose ONU was confirmed online after them

@@ -423,33 +423,32 @@ fn curl(extra: &[&str], url: &str) -> (u16, Value) {
     )
 }
 
+impl IspLab {
+    /// Prints an entity and, `depth` levels down, its first children.
+    fn dump(&self, id: &str, depth: usize) {
+        let path = id.replace('/', "%2F").replace(' ', "%20");
+        let (_, entity) = self.api(&format!("/v1/entities/{path}"));
+        eprintln!("--- {id} ---\n{entity}");
+        if depth == 0 {
+            return;
+        }
+        for child in entity["children"].as_array().into_iter().flatten().take(3) {
+            if let Some(child) = child["id"].as_str() {
+                self.dump(child, depth - 1);
+            }
+        }
+    }
+}
+
 impl Drop for IspLab {
     /// On a failing test, the last lines of every component's log, so CI shows why.
     fn drop(&mut self) {
         if !std::thread::panicking() {
             return;
         }
-        if let Ok(pon) = std::env::var("VIGIA_E2E_DUMP") {
-            let (_, entity) = self.api(&format!("/v1/entities/{pon}"));
-            eprintln!("--- {pon} ---\n{entity}");
-            for child in entity["children"].as_array().into_iter().flatten().take(3) {
-                let id = child["id"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .replace('/', "%2F")
-                    .replace(' ', "%20");
-                let (_, e) = self.api(&format!("/v1/entities/{id}"));
-                eprintln!("--- {id} ---\n{e}");
-                for grandchild in e["children"].as_array().into_iter().flatten().take(2) {
-                    let id = grandchild["id"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .replace('/', "%2F")
-                        .replace(' ', "%20");
-                    let (_, e) = self.api(&format!("/v1/entities/{id}"));
-                    eprintln!("--- {id} ---\n{e}");
-                }
-            }
+        // `VIGIA_E2E_DUMP=<entity id>`: that entity and two levels of its first children.
+        if let Ok(id) = std::env::var("VIGIA_E2E_DUMP") {
+            self.dump(&id, 2);
         }
         let (_, events) = self.api("/v1/events?limit=20");
         eprintln!("--- events ---\n{events}");

@@ -45,7 +45,7 @@ pub(crate) fn reconcile(
         let group = &topology.groups[g as usize];
         let count = this.device_bad.entry(group.id.clone()).or_insert(0);
         *count = count.saturating_add(1);
-        if *count < this.config.fire_cycles {
+        if *count < this.config.fire_cycles_of(&group.kind) {
             continue;
         }
         let reason = &cycle.devices[g as usize].reason;
@@ -70,21 +70,10 @@ pub(crate) fn reconcile(
             }
             Some(_) => {}
             None => {
-                let id = this.open(
-                    EventKind::DeviceDown,
-                    group.id.clone(),
-                    group.kind.clone(),
-                    group.name.clone(),
-                    now,
-                );
+                let text = format!("{} is down: {reason}", group.name);
+                let id = this.open_group(EventKind::DeviceDown, group, now, text);
                 if let Some(event) = this.active.get_mut(&id) {
-                    event.group_size = u64::from(group.size);
                     event.cause_detail = reason.clone();
-                    event.record(
-                        now,
-                        TimelineKind::Opened,
-                        format!("{} is down: {reason}", group.name),
-                    );
                 }
             }
         }
@@ -110,7 +99,9 @@ pub(crate) fn settle(
     } else {
         reading.state
     };
-    let clear = this.config.clear_cycles;
+    let clear = this
+        .config
+        .clear_cycles_of(&topology.groups[g as usize].kind);
     let track = this.tracks.entry(id).or_default();
     match state {
         LayerState::Up => track.good_cycles += 1,

@@ -30,7 +30,11 @@ pub(crate) fn reconcile(this: &mut Correlator, topology: &Topology, cycle: &Cycl
             .entry(topology.groups[g as usize].id.clone())
             .or_insert(0);
         *count = count.saturating_add(1);
-        if *count >= this.config.fire_cycles {
+        if *count
+            >= this
+                .config
+                .fire_cycles_of(&topology.groups[g as usize].kind)
+        {
             armed.push(g);
         }
     }
@@ -136,28 +140,14 @@ fn attach(this: &mut Correlator, topology: &Topology, cycle: &Cycle, chosen: Cho
         }
         target
     } else {
-        let id = this.open(
-            EventKind::MassOutage,
-            group.id.clone(),
-            group.kind.clone(),
-            group.name.clone(),
-            now,
+        let text = format!(
+            "{} of {} subscribers under {} went down within {} s",
+            chosen.members.len(),
+            group.size,
+            group.name,
+            this.config.window_ms / 1000
         );
-        if let Some(event) = this.active.get_mut(&id) {
-            event.group_size = u64::from(group.size);
-            event.record(
-                now,
-                TimelineKind::Opened,
-                format!(
-                    "{} of {} subscribers under {} went down within {} s",
-                    chosen.members.len(),
-                    group.size,
-                    group.name,
-                    this.config.window_ms / 1000
-                ),
-            );
-        }
-        id
+        this.open_group(EventKind::MassOutage, group, now, text)
     };
     let Some(event) = this.active.get_mut(&target) else {
         return;
@@ -340,7 +330,7 @@ pub(crate) fn settle(
     if down == 0 {
         track.residual_since_ms = None;
         track.good_cycles += 1;
-        return (track.good_cycles >= config.clear_cycles)
+        return (track.good_cycles >= config.clear_cycles_of(&event.root_kind))
             .then(|| format!("all {total} affected subscribers recovered"));
     }
     track.good_cycles = 0;
