@@ -51,9 +51,16 @@ pub(crate) struct OutageMetrics {
     opened: AtomicU64,
     notices: AtomicU64,
     store_failures: AtomicU64,
+    /// Events and notices the store has not taken yet (retried every cycle).
+    unsaved: AtomicU64,
 }
 
 impl OutageMetrics {
+    /// Events and notices the store has not taken yet.
+    pub(crate) fn unsaved(&self) -> u64 {
+        self.unsaved.load(Ordering::Relaxed)
+    }
+
     pub(crate) fn render(&self, out: &mut String) {
         for (name, kind, help, value) in [
             (
@@ -385,6 +392,7 @@ impl Outages {
         {
             Ok(()) => {
                 *unsaved = Unsaved::default();
+                self.metrics.unsaved.store(0, Ordering::Relaxed);
                 if notices > 0 {
                     self.metrics
                         .notices
@@ -396,6 +404,10 @@ impl Outages {
             }
             Err(error) => {
                 self.metrics.store_failures.fetch_add(1, Ordering::Relaxed);
+                self.metrics.unsaved.store(
+                    (unsaved.events.len() + unsaved.notices.len()) as u64,
+                    Ordering::Relaxed,
+                );
                 tracing::warn!(%error, events = unsaved.events.len(), notices, "cannot store correlation output; retrying next cycle");
             }
         }

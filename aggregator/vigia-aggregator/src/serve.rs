@@ -150,6 +150,7 @@ async fn serve(loaded: check::Loaded) -> anyhow::Result<()> {
                 Arc::new(AggregatorHealth {
                     state: state.clone(),
                     lag: Arc::clone(&lag),
+                    outages: Arc::clone(&outage_metrics),
                 }),
                 Arc::new(AggregatorMetrics {
                     ingest: Arc::clone(&ingest_metrics),

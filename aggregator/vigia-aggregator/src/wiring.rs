@@ -101,10 +101,12 @@ impl MetricsSource for AggregatorMetrics {
 }
 
 /// `/health`: degraded while the live state cannot persist (its store writes fail), has had to
-/// drop state changes, or is behind the stored batches.
+/// drop state changes, or is behind the stored batches, or while outage events and notices wait
+/// for the store.
 pub(crate) struct AggregatorHealth {
     pub(crate) state: StateHandle,
     pub(crate) lag: Arc<Lag>,
+    pub(crate) outages: Arc<OutageMetrics>,
 }
 
 #[async_trait]
@@ -129,6 +131,18 @@ impl HealthCheck for AggregatorHealth {
         } else {
             CheckResult::ok()
         };
-        BTreeMap::from([("state".to_owned(), state), ("state_lag".to_owned(), lag)])
+        let unsaved = self.outages.unsaved();
+        let outages = if unsaved > 0 {
+            CheckResult::degraded(format!(
+                "{unsaved} outage events and notices wait for the store"
+            ))
+        } else {
+            CheckResult::ok()
+        };
+        BTreeMap::from([
+            ("state".to_owned(), state),
+            ("state_lag".to_owned(), lag),
+            ("outages".to_owned(), outages),
+        ])
     }
 }
