@@ -14,7 +14,8 @@ pub struct ApiConfig {
     pub cors_origins: Vec<String>,
     /// Longest a request may take before it is answered with 503 `timeout`.
     pub request_timeout: Duration,
-    /// Largest accepted request body; larger ones get 413 `payload_too_large`.
+    /// Largest accepted request body; larger ones get 413 `payload_too_large`. The default fits
+    /// the largest valid maintenance window (1,000 entity ids of 256 characters).
     pub max_body_bytes: usize,
     /// How long a key lookup is cached: a revoked key keeps working for at most this long.
     /// Zero disables the cache (every request reads the key store).
@@ -28,7 +29,7 @@ impl Default for ApiConfig {
             burst: 100,
             cors_origins: Vec::new(),
             request_timeout: Duration::from_secs(10),
-            max_body_bytes: 64 * 1024,
+            max_body_bytes: 1024 * 1024,
             key_cache_ttl: Duration::from_secs(30),
         }
     }

@@ -26,7 +26,8 @@ pub(crate) struct ListParams {
     /// Page size.
     #[param(minimum = 1, maximum = 1000, default = 100)]
     limit: Option<u32>,
-    /// The `next_cursor` of the previous page (opaque).
+    /// The `next_cursor` of the previous page.
+    #[param(pattern = "^[0-9]{1,19}$")]
     cursor: Option<String>,
 }
 
