@@ -1,7 +1,8 @@
 //! `cargo xtask bench outage` (run in release): outage detection and resolution latency end to
 //! end (simulated ISP → agent with the RouterOS `listen` push → aggregator → Telegram), side by
 //! side with the ISPs' existing mass-disconnection monitor run in the same process against the
-//! same ISP: every `--baseline-cycle-secs` (300, as deployed) it lists IXC's logins, diffs the
+//! same ISP (whose IXC online flag trails the network by 120 s, as `IspLab` sets it): every
+//! `--baseline-cycle-secs` (300, as deployed) it lists IXC's logins, diffs the
 //! offline ones with the previous cycle, groups the new ones by `conexao` and opens an event for
 //! a group of 4 or more; an event resolves when all its logins are online again.
 //!
@@ -333,7 +334,7 @@ fn main() {
     }
     println!(
         "goals: detection <= 15 s and resolution <= 15 s after repair (RouterOS listen push, 5 s probe interval, 1 s correlation cycle); \
-         baseline: the existing monitor with its {cycle} s cycle, polling IXC's online flag (simulated with no accounting lag, which favours it); \
+         baseline: the existing monitor with its {cycle} s cycle, polling IXC's online flag (which trails RADIUS: 120 s in the simulated ISP); \
          faults fall at evenly spread points of its cycle"
     );
     let worst = |f: fn(&Measure) -> Duration| results.iter().map(f).max().unwrap_or_default();
