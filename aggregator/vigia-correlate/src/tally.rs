@@ -52,17 +52,17 @@ impl MemberView {
     }
 }
 
+/// The reading comes from a source judged stale or short this cycle.
+pub(crate) fn source_bad(bad_sources: &[bool], source: Option<u32>) -> bool {
+    source.is_some_and(|s| bad_sources.get(s as usize).copied().unwrap_or(false))
+}
+
 /// A layer as it counts: a bad source makes it unknown.
 fn effective(layer: &Layer, bad_sources: &[bool]) -> LayerState {
-    match layer.source {
-        Some(s) if bad_sources.get(s as usize).copied().unwrap_or(false) => {
-            if layer.state == LayerState::Absent {
-                LayerState::Absent
-            } else {
-                LayerState::Unknown
-            }
-        }
-        _ => layer.state,
+    if source_bad(bad_sources, layer.source) && layer.state != LayerState::Absent {
+        LayerState::Unknown
+    } else {
+        layer.state
     }
 }
 

@@ -107,21 +107,7 @@ impl Deployment {
     /// Creates a REST API key with `vigia-aggregator apikey create` (in the root namespace: it
     /// only needs the store) and returns its secret.
     pub fn create_api_key(&self, scope: &str) -> String {
-        let config = self.aggregator_config();
-        let out = Command::new(bins::path("vigia-aggregator"))
-            .args(["apikey", "create", "--config", path_str(&config)])
-            .args(["--name", "e2e", "--scope", scope])
-            .output()
-            .expect("run vigia-aggregator apikey create");
-        assert!(
-            out.status.success(),
-            "apikey create: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let secret = String::from_utf8(out.stdout).expect("utf-8 secret");
-        let secret = secret.trim();
-        assert!(secret.starts_with("vgk_"), "a secret on stdout: {secret:?}");
-        secret.to_owned()
+        create_api_key(&self.aggregator_config(), scope)
     }
 
     /// `GET http://<aggregator>:API_PORT<path>` from the agent's namespace with `key` (if any):
@@ -373,6 +359,25 @@ fn pki_cmd(args: &[&str]) {
         args.join(" "),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Creates a REST API key named `e2e` with `scope` in the store an aggregator config names, and
+/// returns its secret.
+pub fn create_api_key(config: &Path, scope: &str) -> String {
+    let out = Command::new(bins::path("vigia-aggregator"))
+        .args(["apikey", "create", "--config", path_str(config)])
+        .args(["--name", "e2e", "--scope", scope])
+        .output()
+        .expect("run vigia-aggregator apikey create");
+    assert!(
+        out.status.success(),
+        "apikey create: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let secret = String::from_utf8(out.stdout).expect("utf-8 secret");
+    let secret = secret.trim();
+    assert!(secret.starts_with("vgk_"), "a secret on stdout: {secret:?}");
+    secret.to_owned()
 }
 
 /// Issues another certificate with the `pki` command (e.g. a CA of its own, an expired one).

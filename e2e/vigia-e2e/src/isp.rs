@@ -15,7 +15,7 @@ use serde_json::Value;
 use tempfile::TempDir;
 use vigia_notify::testing::{FakeTelegram, FakeWebhook};
 
-use crate::deployment::{pki, plugin_dir};
+use crate::deployment::{create_api_key, pki, plugin_dir};
 use crate::{Proc, bins, wait_until};
 
 /// The agent's id in the ISP lab.
@@ -159,7 +159,7 @@ impl IspLab {
             timing,
         };
         lab.start_aggregator();
-        lab.key = lab.create_api_key("operate");
+        lab.key = create_api_key(&lab.aggregator_config(), "operate");
         lab.agent = Some(lab.start_agent());
         lab
     }
@@ -223,28 +223,6 @@ impl IspLab {
             let status = proc.terminate(Duration::from_secs(30));
             assert!(status.success(), "the aggregator exits cleanly: {status}");
         }
-    }
-
-    fn create_api_key(&self, scope: &str) -> String {
-        let out = Command::new(bins::path("vigia-aggregator"))
-            .args([
-                "apikey",
-                "create",
-                "--config",
-                path_str(&self.aggregator_config()),
-            ])
-            .args(["--name", "e2e", "--scope", scope])
-            .output()
-            .expect("run vigia-aggregator apikey create");
-        assert!(
-            out.status.success(),
-            "apikey create: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout)
-            .expect("utf-8")
-            .trim()
-            .to_owned()
     }
 
     fn start_agent(&self) -> Proc {

@@ -4,12 +4,9 @@
 
 use crate::event::{EventKind, TimelineKind};
 use crate::input::{Cycle, GroupIdx, LayerState, Topology};
+use crate::tally::source_bad;
 
 use super::Correlator;
-
-fn source_bad(bad_sources: &[bool], source: Option<u32>) -> bool {
-    source.is_some_and(|s| bad_sources.get(s as usize).copied().unwrap_or(false))
-}
 
 pub(crate) fn reconcile(
     this: &mut Correlator,

@@ -262,7 +262,7 @@ pub(crate) fn settle(
     id: u64,
 ) -> Option<String> {
     let now = cycle.now_ms;
-    let config = this.config.clone();
+    let config = &this.config;
     let event = this.active.get_mut(&id)?;
     let root = topology.group(&event.root);
     let class = root.map_or(GroupClass::Logical, |g| tally.classes[g as usize]);
@@ -273,7 +273,7 @@ pub(crate) fn settle(
     let total = event.affected.len() as u64;
     let track = this.tracks.entry(id).or_default();
     // Holding: the counts and cause stay as last known.
-    if !select::covered(&config, known as u32, total as u32) {
+    if !select::covered(config, known as u32, total as u32) {
         if !track.holding {
             track.holding = true;
             event.record(
@@ -316,7 +316,7 @@ pub(crate) fn settle(
                         .is_ok()
             })
             .collect();
-        let (cause, detail) = cause::infer(&config, &hints, &evidence);
+        let (cause, detail) = cause::infer(config, &hints, &evidence);
         if cause != event.cause {
             event.record(
                 now,
