@@ -4,6 +4,7 @@
 mod agents;
 mod api;
 mod correlation;
+mod diagnosis;
 mod notify;
 mod state;
 mod storage;
@@ -18,6 +19,7 @@ use toml::Spanned;
 pub(crate) use agents::AgentsConfig;
 pub(crate) use api::ApiSection;
 pub(crate) use correlation::CorrelationSection;
+pub(crate) use diagnosis::DiagnosisSection;
 pub(crate) use state::StateSection;
 pub(crate) use storage::{Backend, StorageConfig};
 
@@ -39,6 +41,8 @@ struct RawConfig {
     state: state::RawState,
     #[serde(default)]
     correlation: correlation::RawCorrelation,
+    #[serde(default)]
+    diagnosis: diagnosis::RawDiagnosis,
     #[serde(default)]
     notify: notify::RawNotify,
 }
@@ -70,6 +74,7 @@ pub(crate) struct Config {
     pub(crate) api: Option<ApiSection>,
     pub(crate) state: StateSection,
     pub(crate) correlation: CorrelationSection,
+    pub(crate) diagnosis: DiagnosisSection,
     /// `None`: no notifications (no `[notify]` section); events are still recorded.
     pub(crate) notify: Option<vigia_notify::LoadedConfig>,
 }
@@ -199,6 +204,7 @@ impl Config {
         let api = raw.api.map(|api| api::resolve(api, &cx, &mut errors));
         let state = state::resolve(raw.state, &cx, &mut errors);
         let correlation = correlation::resolve(raw.correlation, &cx, &mut errors);
+        let diagnosis = diagnosis::resolve(raw.diagnosis, &cx, &mut errors);
         let notify = notify::resolve(raw.notify, &cx, &mut errors);
         if !errors.is_empty() {
             return Err(errors);
@@ -221,6 +227,7 @@ impl Config {
             api,
             state,
             correlation,
+            diagnosis,
             notify,
         })
     }

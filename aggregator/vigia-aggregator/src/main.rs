@@ -10,15 +10,18 @@
 //! Exit codes: 0 success, 1 a runtime failure (store, listener, files), 64 (`EX_USAGE`) bad config
 //! or arguments.
 
+mod active_outages;
 mod apikey_cmd;
 mod catch_up;
 mod check;
 mod config;
+mod desk;
 mod outage_model;
 mod outages;
 mod outbox;
 mod pki_cmd;
 mod read_model;
+mod search_index;
 mod serve;
 mod store;
 mod wiring;

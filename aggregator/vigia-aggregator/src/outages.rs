@@ -182,6 +182,8 @@ pub(crate) struct Outages {
     pub(crate) windows_changed: WindowsChanged,
     pub(crate) metrics: Arc<OutageMetrics>,
     pub(crate) retention: Duration,
+    /// Where the diagnosis finds the active events (republished when they change).
+    pub(crate) active: Arc<crate::active_outages::ActiveOutages>,
 }
 
 impl Outages {
@@ -222,6 +224,7 @@ impl Outages {
             .active
             .store(active.len() as u64, Ordering::Relaxed);
         let correlator = Correlator::restore(self.rules.clone(), active, checkpoint, max_id);
+        self.active.publish(correlator.active());
         Ok(tokio::spawn(self.run(correlator, stop)))
     }
 
@@ -314,6 +317,9 @@ impl Outages {
             self.metrics
                 .active
                 .store(correlator.active().count() as u64, Ordering::Relaxed);
+            if !output.events.is_empty() {
+                self.active.publish(correlator.active());
+            }
             self.absorb(&mut unsaved, output, &correlator);
             self.save(&mut unsaved).await;
             if pruned_at.elapsed() >= PRUNE_EVERY {

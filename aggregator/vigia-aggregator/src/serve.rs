@@ -18,12 +18,15 @@ use vigia_notify::Notifier;
 use vigia_state::{Overrides, ServiceConfig, StateConfig, StateHandle, StateService};
 use vigia_store::{ApiKeyStore, EventStore, IngestStore, StateStore};
 
+use crate::active_outages::ActiveOutages;
 use crate::catch_up::{self, Lag, StateFeed};
 use crate::config::{AgentsConfig, Config, StateSection};
+use crate::desk::Desk;
 use crate::outage_model::StoreOutageModel;
 use crate::outages::{OutageMetrics, Outages, WindowsChanged};
 use crate::outbox::StoreOutbox;
 use crate::read_model::LiveReadModel;
+use crate::search_index::SearchIndex;
 use crate::wiring::{AggregatorHealth, AggregatorMetrics};
 use crate::{EX_USAGE, check, store};
 
@@ -84,6 +87,7 @@ async fn serve(loaded: check::Loaded) -> anyhow::Result<()> {
             )
         }
     };
+    let active_outages = Arc::new(ActiveOutages::default());
     let outages_task = Outages {
         state: state.clone(),
         store: Arc::clone(&store) as Arc<dyn EventStore>,
@@ -94,6 +98,7 @@ async fn serve(loaded: check::Loaded) -> anyhow::Result<()> {
         windows_changed: windows_changed.clone(),
         metrics: Arc::clone(&outage_metrics),
         retention: Duration::from_secs(config.storage.history_days * 86_400),
+        active: Arc::clone(&active_outages),
     }
     .start(stop.clone())
     .await?;
@@ -114,7 +119,13 @@ async fn serve(loaded: check::Loaded) -> anyhow::Result<()> {
             tx: state.sender(),
             lag: Arc::clone(&lag),
         }));
-    let (agents, ingest_metrics) = (ingest.agents(), ingest.metrics());
+    let (agents, ingest_metrics, probes) = (ingest.agents(), ingest.metrics(), ingest.probes());
+    let search = Arc::new(SearchIndex::default());
+    let search_task = Arc::clone(&search).start(
+        state.clone(),
+        Duration::from_millis(config.diagnosis.search_refresh_ms),
+        stop.clone(),
+    );
 
     let catch_up_task = tokio::spawn(catch_up::run(
         Arc::clone(&store) as Arc<dyn IngestStore>,
@@ -146,6 +157,13 @@ async fn serve(loaded: check::Loaded) -> anyhow::Result<()> {
                     store: Arc::clone(&store) as Arc<dyn EventStore>,
                     windows_changed: windows_changed.clone(),
                 }),
+                Arc::new(Desk {
+                    state: state.clone(),
+                    outages: Arc::clone(&active_outages),
+                    search: Arc::clone(&search),
+                    probes: Some(probes.clone()),
+                    config: config.diagnosis.clone(),
+                }),
                 Arc::clone(&store) as Arc<dyn ApiKeyStore>,
                 Arc::new(AggregatorHealth {
                     state: state.clone(),
@@ -159,6 +177,7 @@ async fn serve(loaded: check::Loaded) -> anyhow::Result<()> {
                     lag: Arc::clone(&lag),
                     outages: Arc::clone(&outage_metrics),
                     notify: notify_metrics.clone(),
+                    search: Arc::clone(&search),
                 }),
             )
             .context("invalid [api] settings")?;
@@ -205,6 +224,9 @@ async fn serve(loaded: check::Loaded) -> anyhow::Result<()> {
             Ok(Err(error)) => tracing::error!(%error, "REST API server failed"),
             Err(error) => tracing::error!(%error, "REST API task failed"),
         }
+    }
+    if search_task.await.is_err() {
+        tracing::error!("search index task failed");
     }
     if catch_up_task.await.is_err() {
         tracing::error!("state catch-up task failed");

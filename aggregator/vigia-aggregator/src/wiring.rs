@@ -23,6 +23,7 @@ pub(crate) struct AggregatorMetrics {
     pub(crate) lag: Arc<Lag>,
     pub(crate) outages: Arc<OutageMetrics>,
     pub(crate) notify: Option<Arc<NotifyMetrics>>,
+    pub(crate) search: Arc<crate::search_index::SearchIndex>,
 }
 
 impl MetricsSource for AggregatorMetrics {
@@ -75,6 +76,46 @@ impl MetricsSource for AggregatorMetrics {
                 "Stored batches the live state could not read.",
                 m.batches_undecodable,
             ),
+            (
+                "vigia_ingest_probes_sent_total",
+                "On-demand probe requests sent to agents (live diagnosis checks).",
+                m.probes_sent,
+            ),
+            (
+                "vigia_ingest_probes_answered_total",
+                "On-demand probe requests answered with a result.",
+                m.probes_answered,
+            ),
+            (
+                "vigia_ingest_probes_refused_total",
+                "On-demand probe requests the agent refused.",
+                m.probes_refused,
+            ),
+            (
+                "vigia_ingest_probes_timed_out_total",
+                "On-demand probe requests not answered within their deadline.",
+                m.probes_timed_out,
+            ),
+            (
+                "vigia_ingest_probes_disconnected_total",
+                "On-demand probe requests whose agent stream ended while waiting.",
+                m.probes_disconnected,
+            ),
+            (
+                "vigia_ingest_probes_offline_total",
+                "On-demand probe requests for agents not connected.",
+                m.probes_offline,
+            ),
+            (
+                "vigia_ingest_probes_busy_total",
+                "On-demand probe requests refused because the agent had too many waiting.",
+                m.probes_busy,
+            ),
+            (
+                "vigia_ingest_probe_answers_unknown_total",
+                "Probe answers for no waiting request (late, duplicate or unknown).",
+                m.probe_answers_unknown,
+            ),
         ] {
             let _ = write!(
                 out,
@@ -94,6 +135,7 @@ impl MetricsSource for AggregatorMetrics {
         self.state.render_prometheus(out);
         self.lag.render(out);
         self.outages.render(out);
+        self.search.render(out);
         if let Some(notify) = &self.notify {
             notify.render_prometheus(out);
         }

@@ -12,7 +12,8 @@ pub struct ApiConfig {
     /// Browser origins allowed to call the API (`https://noc.example.net`); empty: no CORS
     /// headers at all, so browsers on other origins cannot read responses.
     pub cors_origins: Vec<String>,
-    /// Longest a request may take before it is answered with 503 `timeout`.
+    /// Longest a request may take before it is answered with 503 `timeout` (above the
+    /// aggregator's live-diagnosis deadline, so live checks can finish).
     pub request_timeout: Duration,
     /// Largest accepted request body; larger ones get 413 `payload_too_large`. The default fits
     /// the largest valid maintenance window (1,000 entity ids of 256 characters).
@@ -28,7 +29,7 @@ impl Default for ApiConfig {
             rate_per_sec: 50,
             burst: 100,
             cors_origins: Vec::new(),
-            request_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
             max_body_bytes: 1024 * 1024,
             key_cache_ttl: Duration::from_secs(30),
         }

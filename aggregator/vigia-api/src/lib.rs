@@ -27,6 +27,7 @@
 
 mod auth;
 mod config;
+mod diagnosis;
 mod error;
 mod event;
 mod extract;
@@ -60,6 +61,10 @@ pub use auth::{
     Caller, Scope, UnknownScope, generate_api_key, hash_secret, highest_scope, secret_key_id,
 };
 pub use config::{ApiConfig, ConfigError};
+pub use diagnosis::{
+    DEFAULT_SEARCH_LIMIT, Diagnosis, DiagnosisModel, MAX_SEARCH_LIMIT, SearchField, SearchHit,
+    SearchPage, SearchQuery,
+};
 pub use error::{ApiError, ErrorBody, ErrorCode, ErrorDetail};
 pub use event::{
     Cause, EventDetail, EventKind, EventPage, EventStatus, EventSummary, NotificationKind,
@@ -83,6 +88,7 @@ use crate::auth::Guard;
 use crate::key_cache::KeyCache;
 use crate::metrics::RequestMetrics;
 use crate::rate_limit::RateLimit;
+use crate::routes::diagnosis as desk;
 use crate::routes::system::SystemState;
 use crate::routes::{AppState, agents, entities, events, maintenance, system};
 
@@ -100,12 +106,13 @@ impl Api {
     /// the docs UI need none.
     ///
     /// `model` answers the network-state routes (agents, entities), `outages` the event and
-    /// maintenance routes, `keys` holds the API keys (looked up through a cache),
+    /// maintenance routes, `diagnosis` the diagnosis and search routes, `keys` holds the API keys (looked up through a cache),
     /// `health` and `metrics` feed `/health` and `/metrics`.
     pub fn router(
         config: ApiConfig,
         model: Arc<dyn ReadModel>,
         outages: Arc<dyn OutageModel>,
+        diagnosis: Arc<dyn DiagnosisModel>,
         keys: Arc<dyn ApiKeyStore>,
         health: Arc<dyn HealthCheck>,
         metrics: Arc<dyn MetricsSource>,
@@ -124,7 +131,11 @@ impl Api {
             keys: KeyCache::new(keys, config.key_cache_ttl),
             limits: RateLimit::new(rate, burst),
         });
-        let state = AppState { model, outages };
+        let state = AppState {
+            model,
+            outages,
+            diagnosis,
+        };
         let read = Router::new()
             .route("/v1/agents", get(agents::list))
             .route("/v1/agents/{id}", get(agents::get))
@@ -139,6 +150,8 @@ impl Api {
             .route("/v1/events/{id}", get(events::get))
             .route("/v1/maintenance", get(maintenance::list))
             .route("/v1/maintenance/{id}", get(maintenance::get))
+            .route("/v1/diagnosis/{login}", get(desk::diagnose))
+            .route("/v1/search", get(desk::search))
             .route_layer(middleware::from_fn_with_state(
                 (guard.clone(), Scope::Read),
                 auth::require,

@@ -5,7 +5,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{IntoResponses, Modify, OpenApi};
 
 use crate::error::{ErrorBody, ErrorCode, ErrorDetail};
-use crate::routes::{agents, entities, events, maintenance, system};
+use crate::routes::{agents, diagnosis, entities, events, maintenance, system};
 
 /// The errors every key-protected route can answer with.
 #[derive(IntoResponses)]
@@ -58,7 +58,7 @@ pub(crate) enum BodyErrors {
     info(
         title = "Vigia aggregator API",
         description = "Live state of the network (entities, topology, observations) and of the \
-            agents; outage events; maintenance windows.\n\nAuthenticate with an API key: `Authorization: Bearer vgk_...` (create one \
+            agents; outage events; maintenance windows; subscriber diagnosis and search.\n\nAuthenticate with an API key: `Authorization: Bearer vgk_...` (create one \
             with `vigia-aggregator apikey create`). Every error has the body \
             `{\"error\": {\"code\": ..., \"message\": ...}}`. Entity ids contain `/`: \
             percent-encode it as `%2F` in paths. Reading needs a key with the `read` scope; \
@@ -78,6 +78,8 @@ pub(crate) enum BodyErrors {
         maintenance::create,
         maintenance::update,
         maintenance::delete,
+        diagnosis::diagnose,
+        diagnosis::search,
         system::health,
         system::metrics,
     ),
@@ -88,6 +90,7 @@ pub(crate) enum BodyErrors {
         (name = "entities", description = "Network entities, their state and observations"),
         (name = "events", description = "Outage events: one per outage, with its root cause, size and timeline"),
         (name = "maintenance", description = "Maintenance windows: events under them are recorded but not notified"),
+        (name = "diagnosis", description = "The support desk's view: one subscriber's diagnosis and verdict, subscriber search"),
         (name = "operations", description = "Health and metrics, without an API key"),
     )
 )]

@@ -57,12 +57,20 @@ async fn documented_v1_paths(server: &TestServer) -> Vec<String> {
             PON_EVENT.to_string()
         } else if template.starts_with("/v1/maintenance") {
             FIRST_WINDOW.to_string()
+        } else if template.starts_with("/v1/diagnosis") {
+            support::diagnosis::LOS_LOGIN.to_owned()
         } else {
             encode(PON_PORT)
         };
-        paths.push(template.replace("{id}", &id));
+        let path = template.replace("{id}", &id).replace("{login}", &id);
+        // Search needs its query text.
+        paths.push(if path == "/v1/search" {
+            "/v1/search?q=joao".to_owned()
+        } else {
+            path
+        });
     }
-    assert_eq!(paths.len(), 10, "{paths:?}");
+    assert_eq!(paths.len(), 12, "{paths:?}");
     paths
 }
 
@@ -709,7 +717,7 @@ async fn openapi_document_is_valid_and_declares_auth_and_errors() {
                 }
                 assert_eq!(
                     declared.contains(&"404"),
-                    path.contains("{id}"),
+                    path.contains("{id}") || path.contains("{login}"),
                     "{method} {path}: {declared:?}"
                 );
                 let has_body = method == "post" || method == "put";
@@ -725,7 +733,7 @@ async fn openapi_document_is_valid_and_declares_auth_and_errors() {
                 }
             }
         }
-        assert_eq!(operations, 15, "every route is documented");
+        assert_eq!(operations, 17, "every route is documented");
         let created = &raw["paths"]["/v1/maintenance"]["post"]["responses"]["201"];
         assert!(created["headers"]["Location"].is_object(), "{created}");
         let new = &raw["components"]["schemas"]["NewMaintenance"];
@@ -780,6 +788,7 @@ async fn invalid_configurations_are_refused() {
             config,
             Arc::new(support::MemoryModel::default()),
             Arc::new(support::outages::MemoryOutages::default()),
+            Arc::new(support::diagnosis::MemoryDiagnosis::default()),
             Arc::new(support::MemoryKeys::default()),
             Arc::new(support::health_check(Arc::new(true.into()))),
             Arc::new(vigia_api::NoMetrics),

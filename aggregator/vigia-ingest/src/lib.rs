@@ -1,5 +1,6 @@
 //! The aggregator's ingest: the `vigia.agent.v1` `AgentLink` gRPC server over mutually
-//! authenticated TLS, which stores agents' result batches and acknowledges them.
+//! authenticated TLS, which stores agents' result batches and acknowledges them, and asks
+//! connected agents for on-demand probe runs.
 //!
 //! # What this crate does
 //!
@@ -16,6 +17,12 @@
 //!   Duplicates are acked and not stored twice (the store's primary key). Heartbeats update the
 //!   in-memory [`AgentsView`]. A malformed message ends only its own stream with a status that
 //!   says why; other agents are unaffected.
+//! - **On-demand probes** ([`Probes`], from [`Ingest::probes`]): sends a `ProbeRequest` on the
+//!   agent's newest stream and waits, bounded by the deadline plus [`IngestOptions::probe_grace`],
+//!   for the `ProbeAnswer` with its request id. Offline agents, and agents with
+//!   [`IngestOptions::max_probes_per_agent`] requests already waiting, are answered at once
+//!   ([`ProbeError`]); a stream that ends fails its waiting requests at once. Answers nobody waits
+//!   for are counted and ignored, never an error that ends the stream.
 //! - **Shutdown**: on the shutdown signal every stream stops reading, commits and acks what it
 //!   holds, sends `Goodbye`, and ends; connections then close.
 //! - **Counters** ([`Metrics`]) and a small PKI ([`pki`]) that makes certificates in the shape
@@ -25,8 +32,10 @@
 //!
 //! It does not keep the live state, correlate or serve the REST API: newly committed batches are
 //! decoded to `vigia_core` runs and handed to a [`CommitListener`] (the aggregator's live state),
-//! and the API reads the [`AgentsView`]. It sends no plugin offers, config updates or probe requests yet
-//! (their answers are ignored). It does not persist agent state: the [`AgentsView`] starts empty at every start.
+//! and the API reads the [`AgentsView`] and calls [`Probes`]. It does not store on-demand run
+//! results (they go back to the caller only) and does not retry a probe request. It sends no
+//! plugin offers or config updates yet (their `PluginStatus` answers are ignored). It does not
+//! persist agent state: the [`AgentsView`] starts empty at every start.
 
 mod accept;
 pub mod agents;
@@ -34,6 +43,7 @@ pub mod identity;
 mod listener;
 mod metrics;
 pub mod pki;
+mod probes;
 mod registry;
 mod service;
 mod session;
@@ -56,10 +66,12 @@ pub use accept::Peer;
 pub use agents::AgentsView;
 pub use listener::CommitListener;
 pub use metrics::{Metrics, MetricsSnapshot};
+pub use probes::{ProbeCall, ProbeError, ProbeTarget, Probes};
 pub use registry::{AgentRegistry, Refusal, StaticRegistry, normalise_serial};
 pub use tls::{ServerTls, TlsError};
 pub use vigia_store::{AgentId, IngestStore};
 
+use probes::Links;
 use service::{LinkService, Shared};
 
 /// Limits and timings of the ingest.
@@ -84,6 +96,10 @@ pub struct IngestOptions {
     pub shutdown_grace: Duration,
     /// How long agents are told to wait before reconnecting after a shutdown.
     pub reconnect_after: Duration,
+    /// Most on-demand probe requests waiting for one agent's answers; more are `Busy`.
+    pub max_probes_per_agent: usize,
+    /// How long past a probe's deadline its answer is still awaited (the network's share).
+    pub probe_grace: Duration,
 }
 
 impl Default for IngestOptions {
@@ -98,6 +114,8 @@ impl Default for IngestOptions {
             keepalive_timeout: Duration::from_secs(20),
             shutdown_grace: Duration::from_secs(10),
             reconnect_after: Duration::from_secs(5),
+            max_probes_per_agent: 16,
+            probe_grace: Duration::from_secs(2),
         }
     }
 }
@@ -124,18 +142,27 @@ pub struct Ingest {
     agents: Arc<AgentsView>,
     metrics: Arc<Metrics>,
     listener: Option<Arc<dyn CommitListener>>,
+    links: Arc<Links>,
 }
 
 impl Ingest {
     /// An ingest that stores into `store` and admits agents per `registry`.
     pub fn new(store: Arc<dyn IngestStore>, registry: Arc<dyn AgentRegistry>) -> Self {
+        let options = IngestOptions::default();
+        let metrics = Arc::<Metrics>::default();
+        let links = Arc::new(Links::new(
+            Arc::clone(&metrics),
+            options.max_probes_per_agent,
+            options.probe_grace,
+        ));
         Self {
             store,
             registry,
-            options: IngestOptions::default(),
+            options,
             agents: Arc::default(),
-            metrics: Arc::default(),
+            metrics,
             listener: None,
+            links,
         }
     }
 
@@ -147,6 +174,8 @@ impl Ingest {
 
     /// Replaces the default options.
     pub fn with_options(mut self, options: IngestOptions) -> Self {
+        self.links
+            .set_limits(options.max_probes_per_agent, options.probe_grace);
         self.options = options;
         self
     }
@@ -159,6 +188,12 @@ impl Ingest {
     /// The counters.
     pub fn metrics(&self) -> Arc<Metrics> {
         Arc::clone(&self.metrics)
+    }
+
+    /// The handle to ask connected agents for on-demand probe runs (keeps working after `serve`
+    /// returns: every agent is then offline).
+    pub fn probes(&self) -> Probes {
+        Probes::new(Arc::clone(&self.links), Arc::clone(&self.metrics))
     }
 
     /// Serves agents on `listener` until `shutdown` completes, then ends every stream with a
@@ -185,6 +220,7 @@ impl Ingest {
             agents: self.agents,
             metrics: self.metrics,
             listener: self.listener,
+            links: self.links,
             options: options.clone(),
             stop: stop.clone(),
         });

@@ -15,6 +15,14 @@ pub struct Metrics {
     pub(crate) commit_failures: AtomicU64,
     pub(crate) heartbeats: AtomicU64,
     pub(crate) batches_undecodable: AtomicU64,
+    pub(crate) probes_sent: AtomicU64,
+    pub(crate) probes_answered: AtomicU64,
+    pub(crate) probes_refused: AtomicU64,
+    pub(crate) probes_timed_out: AtomicU64,
+    pub(crate) probes_disconnected: AtomicU64,
+    pub(crate) probes_offline: AtomicU64,
+    pub(crate) probes_busy: AtomicU64,
+    pub(crate) probe_answers_unknown: AtomicU64,
 }
 
 /// A copy of the [`Metrics`] at one moment.
@@ -41,6 +49,22 @@ pub struct MetricsSnapshot {
     /// Batches stored whose results could not be converted to the domain types (so the live
     /// state did not see them).
     pub batches_undecodable: u64,
+    /// On-demand probe requests sent to agents.
+    pub probes_sent: u64,
+    /// Probe requests answered with a run result (including results that did not convert).
+    pub probes_answered: u64,
+    /// Probe requests the agent refused.
+    pub probes_refused: u64,
+    /// Probe requests not answered within their deadline.
+    pub probes_timed_out: u64,
+    /// Probe requests whose stream ended before the answer.
+    pub probes_disconnected: u64,
+    /// Probe requests not sent because the agent had no open stream.
+    pub probes_offline: u64,
+    /// Probe requests not sent because too many waited for the agent or its queue was full.
+    pub probes_busy: u64,
+    /// Probe answers that matched no waiting request (unknown id, duplicate, or too late).
+    pub probe_answers_unknown: u64,
 }
 
 impl Metrics {
@@ -58,6 +82,14 @@ impl Metrics {
             commit_failures: get(&self.commit_failures),
             heartbeats: get(&self.heartbeats),
             batches_undecodable: get(&self.batches_undecodable),
+            probes_sent: get(&self.probes_sent),
+            probes_answered: get(&self.probes_answered),
+            probes_refused: get(&self.probes_refused),
+            probes_timed_out: get(&self.probes_timed_out),
+            probes_disconnected: get(&self.probes_disconnected),
+            probes_offline: get(&self.probes_offline),
+            probes_busy: get(&self.probes_busy),
+            probe_answers_unknown: get(&self.probe_answers_unknown),
         }
     }
 

@@ -15,6 +15,7 @@ use crate::accept::Peer;
 use crate::agents::AgentsView;
 use crate::listener::CommitListener;
 use crate::metrics::Metrics;
+use crate::probes::Links;
 use crate::registry::AgentRegistry;
 use crate::session;
 
@@ -26,6 +27,8 @@ pub(crate) struct Shared {
     pub(crate) metrics: Arc<Metrics>,
     /// Told about newly committed batches, when set.
     pub(crate) listener: Option<Arc<dyn CommitListener>>,
+    /// Live streams by agent, for on-demand probe requests.
+    pub(crate) links: Arc<Links>,
     pub(crate) options: IngestOptions,
     /// Cancelled when the server shuts down: every stream says Goodbye.
     pub(crate) stop: CancellationToken,

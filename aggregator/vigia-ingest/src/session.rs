@@ -1,9 +1,13 @@
-//! One agent stream: Hello, then batches and heartbeats until either side ends it.
+//! One agent stream: Hello, then batches, heartbeats and probe answers until either side ends it.
 //!
 //! Two tasks per stream. The reader validates each message; batches go through a bounded queue
 //! (its depth is the `Throttle` sent to the agent) to the committer, which takes every batch
 //! waiting, commits them in one store call and acks them. A malformed message ends only this
 //! stream: acks for what was already committed are sent first, then the error status.
+//!
+//! Once open, the stream is registered in the [`Links`](crate::probes::Links) so that on-demand
+//! probe requests reach the agent; the reader routes `ProbeAnswer`s there. The registration ends
+//! as soon as the reader stops, failing the requests still waiting for this stream.
 
 mod convert;
 
@@ -21,12 +25,11 @@ use vigia_store::AgentId;
 
 use crate::accept::Peer;
 use crate::metrics::Metrics;
+use crate::probes::{Outbound, Registration};
 use crate::service::Shared;
 
 /// Messages to the agent waiting to be written.
 const OUTBOUND_DEPTH: usize = 64;
-
-type Outbound = mpsc::Sender<Result<pb::AggregatorMessage, Status>>;
 
 /// Why the reader stopped.
 enum End {
@@ -93,7 +96,15 @@ pub(crate) async fn open(
         .stream_opened(&agent, convert::hello_info(&hello));
     tracing::info!(agent_id = %agent, remote = %peer.remote_addr, epoch = hello.epoch,
         up_to = acked.up_to, agent_version = %hello.agent_version, "agent stream opened");
-    tokio::spawn(run(shared, agent, hello.epoch, inbound, outbound));
+    let registration = shared.links.register(&agent, outbound.clone());
+    tokio::spawn(run(
+        shared,
+        agent,
+        hello.epoch,
+        inbound,
+        outbound,
+        registration,
+    ));
     Ok(messages)
 }
 
@@ -124,6 +135,7 @@ async fn run(
     epoch: u64,
     inbound: Streaming<pb::AgentMessage>,
     outbound: Outbound,
+    registration: Registration,
 ) {
     let failed = CancellationToken::new();
     let depth = usize::try_from(shared.options.max_batches_in_flight).unwrap_or(usize::MAX);
@@ -136,7 +148,13 @@ async fn run(
         outbound.clone(),
         failed.clone(),
     ));
-    let end = read_loop(&shared, &agent, epoch, inbound, pending, &failed).await;
+    let generation = registration.generation();
+    let end = read_loop(
+        &shared, &agent, epoch, generation, inbound, pending, &failed,
+    )
+    .await;
+    // No more probe answers can arrive: requests still waiting fail now, not at their deadline.
+    drop(registration);
     // The queue is closed now: the committer commits and acks what is left, then stops.
     if committer.await.is_err() {
         tracing::error!(agent_id = %agent, "stream committer panicked");
@@ -171,10 +189,12 @@ async fn run(
     shared.agents.stream_closed(&agent);
 }
 
+/// Reads the stream registered as `generation` until it ends.
 async fn read_loop(
     shared: &Shared,
     agent: &AgentId,
     epoch: u64,
+    generation: u64,
     mut inbound: Streaming<pb::AgentMessage>,
     pending: mpsc::Sender<convert::Received>,
     failed: &CancellationToken,
@@ -217,7 +237,10 @@ async fn read_loop(
                     "hello sent twice on one stream",
                 ));
             }
-            Some(other @ (FromAgent::ProbeAnswer(_) | FromAgent::PluginStatus(_))) => {
+            Some(FromAgent::ProbeAnswer(answer)) => {
+                shared.links.answered(agent, generation, answer);
+            }
+            Some(other @ FromAgent::PluginStatus(_)) => {
                 tracing::debug!(agent_id = %agent, kind = convert::kind(&other),
                     "ignored: the aggregator asked for nothing");
             }

@@ -88,8 +88,11 @@ pub use apply::{AUTHORITY_LABEL, ENTITY_LABEL, SITE_LABEL};
 pub use config::{MetricsConfig, ServiceConfig, StateConfig, Thresholds};
 pub use correlation::CorrelationInput;
 pub use id::{EntityId, IdError, MAX_ID_LEN, kind_name, normalise_mac};
-pub use live::{ApplyStats, Changes, LiveState, OVERRIDE_SOURCE, Restored, SWEEP_SOURCE};
-pub use metrics::{MetricsWindow, SeriesView};
+pub use live::{
+    ApplyStats, Changes, FactsOptions, LiveState, OVERRIDE_SOURCE, Origin, Origins, Restored,
+    SWEEP_SOURCE, merge_observations,
+};
+pub use metrics::{MetricsWindow, Reading, SeriesView};
 pub use model::{ParseStateError, State, StateInfo};
 pub use overrides::{EdgeOverride, EntityOverride, Overrides, OverridesError};
 pub use service::{Committed, CountersSnapshot, StateError, StateHandle, StateService};

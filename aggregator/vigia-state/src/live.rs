@@ -16,13 +16,16 @@ use crate::metrics::MetricsWindow;
 use crate::model::{Entity, State, StateInfo};
 use crate::view::SourceView;
 
+mod facts;
 mod fold;
 mod overrides;
 mod read;
 mod restore;
 mod rows;
+mod search_docs;
 mod slots;
 
+pub use facts::{FactsOptions, Origin, Origins, merge_observations};
 pub use restore::Restored;
 pub(crate) use restore::last_up_from_history;
 use rows::RowCounts;

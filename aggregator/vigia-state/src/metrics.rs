@@ -41,6 +41,15 @@ pub struct SeriesView {
     pub samples: Vec<(u64, f64)>,
 }
 
+/// The newest value of a series and the median of its window.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Reading {
+    pub at_ms: u64,
+    pub latest: f64,
+    pub median: f64,
+    pub samples: usize,
+}
+
 /// The bounded window of recent samples.
 #[derive(Debug)]
 pub struct MetricsWindow {
@@ -228,6 +237,32 @@ impl MetricsWindow {
             .collect();
         views.sort_by(|a, b| (&a.name, &a.labels).cmp(&(&b.name, &b.labels)));
         views
+    }
+
+    /// The newest sample of an entity's unlabelled series `name`, and the median of the window's
+    /// samples (with how many there are); `None` without samples.
+    pub fn latest_and_median(&self, entity: &str, name: &str) -> Option<Reading> {
+        let series = self
+            .series
+            .get(entity)?
+            .list
+            .iter()
+            .find(|s| s.name == name && s.labels.is_empty())?;
+        let &(at_ms, latest) = series.samples.back()?;
+        let mut values: Vec<f64> = series.samples.iter().map(|(_, v)| *v).collect();
+        values.sort_by(f64::total_cmp);
+        let mid = values.len() / 2;
+        let median = if values.len() % 2 == 1 {
+            values[mid]
+        } else {
+            (values[mid - 1] + values[mid]) / 2.0
+        };
+        Some(Reading {
+            at_ms,
+            latest,
+            median,
+            samples: values.len(),
+        })
     }
 
     pub fn series_count(&self) -> usize {

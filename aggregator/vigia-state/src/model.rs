@@ -87,6 +87,9 @@ impl StateInfo {
     }
 }
 
+/// Most drops remembered per entity (for "recent disconnects").
+pub(crate) const RECENT_DOWNS: usize = 16;
+
 /// One entity in memory.
 #[derive(Debug, Clone)]
 pub(crate) struct Entity {
@@ -115,6 +118,9 @@ pub(crate) struct Entity {
     /// The latest observation time at which the state was confirmed `up` or `degraded` (on a
     /// restore: from the restored state, or from the history of the last day).
     pub last_up_ms: Option<u64>,
+    /// When it last went from up (or degraded) to down, newest last, at most
+    /// [`RECENT_DOWNS`] (since the aggregator started: not persisted).
+    pub recent_downs: Vec<u64>,
     pub observations: VecDeque<ObservationView>,
     /// The row differs from what was last persisted in more than volatile readings.
     pub dirty: bool,
@@ -143,6 +149,7 @@ impl Entity {
             state_seen_ms: 0,
             state_authority: crate::apply::Authority::Network,
             last_up_ms: None,
+            recent_downs: Vec::new(),
             observations: VecDeque::new(),
             dirty: true,
             persisted_seen_ms: None,
@@ -166,6 +173,16 @@ impl Entity {
 
     pub(crate) fn current_state(&self) -> State {
         self.state.as_ref().map_or(State::Unknown, |s| s.state)
+    }
+
+    /// Remembers a drop (up or degraded to down) at `at_ms`.
+    pub(crate) fn record_down(&mut self, previous: State, next: State, at_ms: u64) {
+        if previous.is_up() && next == State::Down {
+            if self.recent_downs.len() == RECENT_DOWNS {
+                self.recent_downs.remove(0);
+            }
+            self.recent_downs.push(at_ms);
+        }
     }
 
     /// Records an observation at `at_ms` that confirmed (or set) the state `state`.

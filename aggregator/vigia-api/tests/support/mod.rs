@@ -4,6 +4,7 @@
 
 #![allow(dead_code)] // each test binary uses a different part
 
+pub mod diagnosis;
 pub mod outages;
 
 use std::collections::BTreeMap;
@@ -400,6 +401,7 @@ impl TestServer {
             config,
             model.clone(),
             outages.clone(),
+            Arc::new(diagnosis::MemoryDiagnosis::default()),
             keys.clone(),
             Arc::new(health_check(healthy.clone())),
             Arc::new(TestMetrics),

@@ -15,8 +15,8 @@ use tonic::{Status, Streaming};
 use vigia_ingest::pki::{CertificateAuthority, Validity};
 use vigia_ingest::testing::{self, ClientIdentity};
 use vigia_ingest::{
-    AgentId, AgentsView, CommitListener, Ingest, IngestError, IngestOptions, Metrics, ServerTls,
-    StaticRegistry,
+    AgentId, AgentsView, CommitListener, Ingest, IngestError, IngestOptions, Metrics, Probes,
+    ServerTls, StaticRegistry,
 };
 use vigia_proto::agent::v1 as pb;
 use vigia_proto::agent::v1::aggregator_message::Message as ToAgent;
@@ -35,6 +35,8 @@ pub struct Lab {
     pub store: Arc<SqliteStore>,
     pub agents: Arc<AgentsView>,
     pub metrics: Arc<Metrics>,
+    /// The on-demand probe handle.
+    pub probes: Probes,
     /// What the ingest passed on to its listener.
     pub committed: Arc<Recorder>,
     stop: Option<oneshot::Sender<()>>,
@@ -80,7 +82,7 @@ impl Lab {
         let ingest = Ingest::new(store.clone(), Arc::new(registry))
             .with_options(options)
             .with_listener(committed.clone());
-        let (agents, metrics) = (ingest.agents(), ingest.metrics());
+        let (agents, metrics, probes) = (ingest.agents(), ingest.metrics(), ingest.probes());
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(ingest.serve(listener, tls, async {
             let _ = stopped.await;
@@ -92,6 +94,7 @@ impl Lab {
             store,
             agents,
             metrics,
+            probes,
             stop: Some(stop),
             server: Some(server),
             _dir: dir,

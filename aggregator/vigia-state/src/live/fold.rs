@@ -201,6 +201,7 @@ impl LiveState {
                     source: source.to_owned(),
                 };
                 touched.states.push(state_change(&entity.id, &info));
+                entity.record_down(entity.current_state(), info.state, at_ms);
                 entity.state = Some(info);
                 entity.state_authority = proposal.authority;
                 entity.confirm_state(proposal.state, at_ms);
