@@ -27,6 +27,9 @@ const DEFAULT_SHUTDOWN_GRACE_SECS: u64 = 10;
 /// Most plugin runs in flight at once: the host reserves an instance slot (address space up to
 /// the memory ceiling) for each.
 const MAX_CONCURRENT_RUNS: u32 = 1024;
+/// On-demand runs in flight at once by default (`[agent.on_demand] max_concurrent`), and at most.
+const DEFAULT_ON_DEMAND_CONCURRENT: u32 = 4;
+const MAX_ON_DEMAND_CONCURRENT: u32 = 64;
 
 /// The resolved agent config: every path absolute, every value checked.
 #[derive(Debug)]
@@ -40,6 +43,8 @@ pub(crate) struct Config {
     pub(crate) concurrency: Concurrency,
     /// `[agent.icmp]`: echoes per second for the whole agent, and the burst after a pause.
     pub(crate) icmp: IcmpConfig,
+    /// `[agent.on_demand] max_concurrent`: on-demand runs in flight at once; more are refused.
+    pub(crate) on_demand_max_concurrent: u32,
     /// Call budgets by name, handed to the plugin host.
     pub(crate) budgets: BTreeMap<String, Budget>,
     pub(crate) probes: Vec<Probe>,
@@ -67,6 +72,10 @@ pub(crate) struct Probe {
     pub(crate) targets: Vec<TargetSpec>,
     pub(crate) grants: RawGrants,
     pub(crate) config: serde_json::Value,
+    /// The aggregator may run this probe on demand (with its grants, limits and config).
+    pub(crate) on_demand: bool,
+    /// On-demand runs may name targets this probe does not configure (their address as sent).
+    pub(crate) on_demand_adhoc: bool,
     /// Where the probe is written, for error messages: `file:line`.
     pub(crate) location: Location,
 }
@@ -158,6 +167,7 @@ impl Config {
         let agent = raw.agent.into_inner();
         let concurrency = resolve_agent(&agent, &lines, &agent_at, &mut errors);
         let icmp = resolve_icmp(&agent, &lines, &mut errors);
+        let on_demand_max_concurrent = resolve_on_demand(&agent, &lines, &mut errors);
         let budgets = resolve_budgets(raw.budget, &lines, &mut errors);
         let state_dir = agent.state_dir.clone().map(resolve);
         let link = link::resolve(
@@ -200,6 +210,7 @@ impl Config {
             ),
             concurrency,
             icmp,
+            on_demand_max_concurrent,
             budgets,
             probes,
             link,
@@ -273,6 +284,25 @@ fn resolve_icmp(agent: &RawAgent, lines: &Lines<'_>, errors: &mut Vec<ConfigErro
     );
     check("burst", raw.burst, MAX_ICMP_BURST, &mut icmp.burst);
     icmp
+}
+
+fn resolve_on_demand(agent: &RawAgent, lines: &Lines<'_>, errors: &mut Vec<ConfigError>) -> u32 {
+    let Some(raw) = &agent.on_demand else {
+        return DEFAULT_ON_DEMAND_CONCURRENT;
+    };
+    match raw.get_ref().max_concurrent {
+        Some(n) if !(1..=MAX_ON_DEMAND_CONCURRENT).contains(&n) => {
+            errors.push(ConfigError {
+                location: lines.at(raw.span().start),
+                message: format!(
+                    "agent.on_demand.max_concurrent must be 1..={MAX_ON_DEMAND_CONCURRENT}, got {n}"
+                ),
+            });
+            DEFAULT_ON_DEMAND_CONCURRENT
+        }
+        Some(n) => n,
+        None => DEFAULT_ON_DEMAND_CONCURRENT,
+    }
 }
 
 fn resolve_budgets(

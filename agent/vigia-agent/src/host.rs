@@ -75,14 +75,18 @@ pub(crate) fn targets(specs: &[TargetSpec]) -> Vec<Target> {
         .collect()
 }
 
-/// The scheduler's view of a configured probe, running `plugin` on `host`.
-pub(crate) fn probe_spec(probe: &Probe, host: &PluginHost, plugin: &Plugin) -> ProbeSpec {
-    let limits = Limits {
+/// The limits of every run of a probe.
+pub(crate) fn limits(probe: &Probe) -> Limits {
+    Limits {
         deadline: probe.timeout,
         memory_bytes: probe.memory_bytes,
         max_output_bytes: probe.max_output_bytes,
         ..Limits::default()
-    };
+    }
+}
+
+/// The scheduler's view of a configured probe, running `plugin` on `host`.
+pub(crate) fn probe_spec(probe: &Probe, host: &PluginHost, plugin: &Plugin) -> ProbeSpec {
     ProbeSpec {
         name: probe.name.clone(),
         plugin: PluginIdentity::from(plugin.info()),
@@ -95,6 +99,6 @@ pub(crate) fn probe_spec(probe: &Probe, host: &PluginHost, plugin: &Plugin) -> P
         targets: targets(&probe.targets),
         config: probe.config.clone(),
         grants: grants(&probe.grants),
-        limits,
+        limits: limits(probe),
     }
 }

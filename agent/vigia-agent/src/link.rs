@@ -16,7 +16,7 @@ use tracing::{error, info, warn};
 use vigia_core::run::{PluginRef, RunOutcome, RunResult};
 use vigia_core::{Alarm, EntityKind, EntityRef, Observation, ObservationKind, Severity};
 use vigia_spool::{SledSpool, Spool, SpoolOptions};
-use vigia_uplink::{TlsIdentity, Uplink, UplinkConfig};
+use vigia_uplink::{OnDemand, TlsIdentity, Uplink, UplinkConfig};
 
 use crate::config::{Config, SpoolConfig, UplinkSettings};
 use crate::health::AgentHealth;
@@ -43,12 +43,14 @@ pub(crate) struct Background {
     spool: Option<Arc<dyn Spool>>,
 }
 
-/// Opens the spool, prepares the uplink (TLS files read and checked) and binds the metrics
-/// listener. Fails before anything runs when one of them cannot start.
+/// Opens the spool, prepares the uplink (TLS files read and checked; the aggregator's on-demand
+/// probe requests go to `on_demand`) and binds the metrics listener. Fails before anything runs
+/// when one of them cannot start.
 pub(crate) async fn start(
     config: &Config,
     installed: Vec<PluginRef>,
     counters: Arc<Counters>,
+    on_demand: Arc<dyn OnDemand>,
 ) -> Result<Link> {
     let link = &config.link;
     let (spool, quarantined) = match &link.spool {
@@ -65,13 +67,16 @@ pub(crate) async fn start(
         started: Instant::now(),
     });
     let uplink = match (&link.uplink, &spool) {
-        (Some(settings), Some(spool)) => Some(build_uplink(
-            settings,
-            &config.agent_id,
-            installed,
-            spool.clone(),
-            health.clone(),
-        )?),
+        (Some(settings), Some(spool)) => Some(
+            build_uplink(
+                settings,
+                &config.agent_id,
+                installed,
+                spool.clone(),
+                health.clone(),
+            )?
+            .with_on_demand(on_demand),
+        ),
         _ => None,
     };
     let metrics = match link.metrics_listen {

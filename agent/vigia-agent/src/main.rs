@@ -7,9 +7,35 @@
 //! Plugins run inside `vigia-plugin-host` (the only crate that sees wasmtime), which enforces
 //! their grants, limits and the vendor call budgets (`[budget.<name>]`) shared across runs.
 //!
-//! `vigia-agent run` prints each finished run as a JSON line on stdout; the durable spool and the
-//! mTLS uplink take the scheduler's `RunSink` next. It does NOT persist scheduler state (breakers
-//! and confirmations start fresh on restart) nor call budgets (a restart starts them full).
+//! `vigia-agent run` prints each finished run as a JSON line on stdout, or, with an `[uplink]`,
+//! spools it durably for the mTLS uplink to the aggregator. It does NOT persist scheduler state
+//! (breakers and confirmations start fresh on restart) nor call budgets (a restart starts them
+//! full).
+//!
+//! # On-demand probes
+//!
+//! With an `[uplink]`, the aggregator may ask for a run now (`ProbeRequest`: a support desk
+//! checking a PPPoE session, an ONU's full status, a ping to a CPE); `on_demand` serves it:
+//!
+//! - `plugin_id` names an installed plugin. The run uses a configured probe of that plugin that
+//!   has `on_demand = true` (the default), preferring the probe that configures the requested
+//!   target ids. It runs with that probe's grants, secrets, limits and config, with the request's
+//!   `config_json` (a JSON object) laid over the config key by key and validated against the
+//!   plugin's schema like at config load (invalid: refused `INVALID_REQUEST` with the message).
+//! - Targets, 1 to 16: a configured target id runs with its configured address (a non-empty
+//!   request address must equal it, else `INVALID_REQUEST`); an id the probe does not configure
+//!   runs with the request's address only if the probe has `on_demand_adhoc = true` (default
+//!   false; meant for pinging a CPE), else `NOT_ALLOWED`. The host's grants still apply to every
+//!   call (ICMP, HTTP and TCP allow-lists).
+//! - `deadline_ms` must be 1..=120000 (else `INVALID_REQUEST`); the run's deadline is the smaller
+//!   of what is left of it and the probe's `timeout_ms`.
+//! - At most `[agent.on_demand] max_concurrent` (default 4) requests run at once; more are
+//!   refused `BUSY` at once. Each run also takes the scheduler's capability permits
+//!   (`[agent.concurrency]`), so it never delays scheduled runs beyond those limits; no permit
+//!   within the deadline is `BUSY` too.
+//! - The answer is the run's result (a plugin error or a fault included), named after the probe.
+//!   It is not spooled and does not touch the probe's schedule, breakers or states. An unknown
+//!   plugin is `PLUGIN_NOT_INSTALLED`.
 //!
 //! Exit codes: 0 success, 1 a plugin run failed or faulted, 64 (`EX_USAGE`) bad config or arguments.
 
@@ -19,6 +45,7 @@ mod health;
 mod host;
 mod link;
 mod metrics;
+mod on_demand;
 mod plugin_cmd;
 mod run_cmd;
 mod scheduler;

@@ -1,6 +1,7 @@
 //! `vigia-agent run`: the scheduler over every configured probe. With an `[uplink]`, each
 //! finished run is appended to the durable spool and the uplink streams the spool to the
-//! aggregator; without one, runs are printed as JSON lines on stdout. `[metrics]` adds the local
+//! aggregator, which may also ask for on-demand probes (`on_demand`, sharing the scheduler's run
+//! permits); without one, runs are printed as JSON lines on stdout. `[metrics]` adds the local
 //! Prometheus endpoint. SIGINT/SIGTERM stop it: no new run starts, runs in progress get
 //! `agent.shutdown_grace_secs` to finish and reach the spool, then the uplink stops.
 
@@ -13,8 +14,9 @@ use tracing::{info, warn};
 
 use vigia_core::run::PluginRef;
 
+use crate::on_demand::OnDemandRunner;
 use crate::scheduler::{
-    Counters, JsonLinesSink, Options, PluginIdentity, ProbeSpec, RunSink, Scheduler,
+    Counters, JsonLinesSink, Options, Permits, PluginIdentity, ProbeSpec, RunSink, Scheduler,
 };
 use crate::spool_sink::SpoolSink;
 use crate::{EX_USAGE, check, host, link};
@@ -51,7 +53,14 @@ pub(crate) async fn run(path: &Path, rounds: Option<u64>) -> ExitCode {
     };
     let installed: Vec<PluginRef> = plugins.values().map(plugin_ref).collect();
     let counters = Arc::new(Counters::default());
-    let link = match link::start(&config, installed, counters.clone()).await {
+    let permits = Arc::new(Permits::new(config.concurrency));
+    let on_demand = Arc::new(OnDemandRunner::new(
+        &config,
+        host.clone(),
+        plugins.clone(),
+        permits.clone(),
+    ));
+    let link = match link::start(&config, installed, counters.clone(), on_demand).await {
         Ok(link) => link,
         Err(error) => {
             eprintln!("error: {error:#}");
@@ -62,7 +71,9 @@ pub(crate) async fn run(path: &Path, rounds: Option<u64>) -> ExitCode {
         Some(spool) => Arc::new(SpoolSink::new(spool.clone())),
         None => Arc::new(JsonLinesSink),
     };
-    let scheduler = Scheduler::new(probes, sink, options).with_counters(counters.clone());
+    let scheduler = Scheduler::new(probes, sink, options)
+        .with_counters(counters.clone())
+        .with_permits(permits);
     let stop = CancellationToken::new();
     tokio::spawn(stop_on_signal(stop.clone()));
     let background = link.spawn();

@@ -47,7 +47,7 @@ pub(crate) mod clock;
 pub(crate) mod counters;
 pub(crate) mod evidence;
 mod json_lines;
-mod permits;
+pub(crate) mod permits;
 mod probe_task;
 mod round;
 pub(crate) mod runner;
@@ -71,7 +71,7 @@ pub(crate) use runner::PluginRunner;
 pub(crate) use sink::{FinishedRun, RunSink, SinkError};
 pub(crate) use spec::{BreakerPolicy, Concurrency, PluginIdentity, ProbeSpec};
 
-use permits::Permits;
+pub(crate) use permits::Permits;
 use probe_task::TaskOptions;
 use round::ProbeRuntime;
 use target_state::TargetStates;
@@ -95,6 +95,8 @@ pub(crate) struct Scheduler {
     sink: Arc<dyn RunSink>,
     counters: Arc<Counters>,
     options: Options,
+    /// Shared with on-demand runs; `None`: made from `options.concurrency` when run.
+    permits: Option<Arc<Permits>>,
 }
 
 impl Scheduler {
@@ -104,7 +106,15 @@ impl Scheduler {
             sink,
             counters: Arc::new(Counters::default()),
             options,
+            permits: None,
         }
+    }
+
+    /// Takes run permits from `permits` (shared with whoever else runs plugins, e.g. on-demand
+    /// probes) instead of its own.
+    pub(crate) fn with_permits(mut self, permits: Arc<Permits>) -> Self {
+        self.permits = Some(permits);
+        self
     }
 
     /// Counts into `counters` (shared with the health report) instead of its own.
@@ -121,7 +131,9 @@ impl Scheduler {
     /// Runs every probe until `stop` is cancelled (or each has run `max_rounds` rounds), then
     /// waits for rounds in progress up to the shutdown grace, and returns.
     pub(crate) async fn run(self, stop: CancellationToken) {
-        let permits = Arc::new(Permits::new(self.options.concurrency));
+        let permits = self
+            .permits
+            .unwrap_or_else(|| Arc::new(Permits::new(self.options.concurrency)));
         let mut seeds = match self.options.seed {
             Some(seed) => StdRng::seed_from_u64(seed),
             None => StdRng::from_os_rng(),

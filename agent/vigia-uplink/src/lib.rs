@@ -21,8 +21,14 @@
 //!    [`UplinkConfig::ack_timeout`], `Goodbye`) ends the stream; the next attempt waits an
 //!    exponential backoff with full jitter, at least `Goodbye.reconnect_after_ms`.
 //! 5. **Heartbeats** every [`UplinkConfig::heartbeat_interval`] carry the agent's
-//!    [`HealthSnapshot`] plus the last ack time. `ProbeRequest`s are refused (`NOT_ALLOWED`);
-//!    `PluginOffer` and `ConfigUpdate` are logged and ignored, for now.
+//!    [`HealthSnapshot`] plus the last ack time. `PluginOffer` and `ConfigUpdate` are logged and
+//!    ignored, for now.
+//! 6. **On-demand probes.** A `ProbeRequest` goes to the agent's [`OnDemand`] handler (given with
+//!    [`Uplink::with_on_demand`]) without blocking the stream: acks, throttles and batches keep
+//!    flowing while it runs. Its [`ProbeAnswer`] goes out on the same stream when it is ready
+//!    (dropped, and logged, if that stream has ended meanwhile). Without a handler every request
+//!    is refused `NOT_ALLOWED`. The uplink only carries requests: choosing a probe, checking the
+//!    request and running the plugin are the agent's.
 //!
 //! The spool payload format is [`encode_batch`]: a `ResultBatch` holding only its runs. A record
 //! that is not one (or is unreadable, or too large to send) is quarantined in the spool and the
@@ -30,9 +36,9 @@
 //!
 //! # What it does NOT do
 //! No probing and no spooling (the agent appends to the spool; the uplink only reads, acks and
-//! quarantines), no de-duplication (the aggregator's job), no on-demand probes, plugin installs or
-//! config updates yet, and no metrics export: [`UplinkStatus`] holds the figures for the agent's
-//! `/metrics`.
+//! quarantines; on-demand requests are run by the agent's handler), no de-duplication (the
+//! aggregator's job), no plugin installs or config updates yet, and no metrics export:
+//! [`UplinkStatus`] holds the figures for the agent's `/metrics`.
 
 mod backoff;
 mod clock;
@@ -41,6 +47,7 @@ mod dial;
 mod error;
 mod flow;
 mod health;
+mod on_demand;
 mod pacer;
 mod payload;
 mod session;
@@ -52,6 +59,9 @@ mod uplink;
 pub use config::UplinkConfig;
 pub use error::{ConfigError, DialError, LinkError, PayloadError};
 pub use health::{HealthSnapshot, HealthSource};
+pub use on_demand::{
+    BoxFuture, OnDemand, ProbeAnswer, ProbeRequest, ProbeTarget, Refusal, RefusalReason,
+};
 pub use payload::{decode_batch, encode_batch};
 pub use status::{StatusSnapshot, UplinkStatus};
 pub use tls::TlsIdentity;

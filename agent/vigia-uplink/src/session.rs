@@ -21,6 +21,7 @@ use crate::dial::{Dialer, FirstError};
 use crate::error::LinkError;
 use crate::flow::Flow;
 use crate::health::HealthSource;
+use crate::on_demand::OnDemand;
 use crate::pacer::Pacer;
 use crate::spool_io::SpoolIo;
 use crate::status::UplinkStatus;
@@ -38,6 +39,8 @@ pub(crate) struct Context {
     pub(crate) health: Arc<dyn HealthSource>,
     pub(crate) status: UplinkStatus,
     pub(crate) epoch: u64,
+    /// Runs `ProbeRequest`s; `None`: they are refused `NOT_ALLOWED`.
+    pub(crate) on_demand: Option<Arc<dyn OnDemand>>,
 }
 
 /// How a session ended.

@@ -12,6 +12,7 @@ use crate::config::UplinkConfig;
 use crate::dial::Dialer;
 use crate::error::{ConfigError, chain};
 use crate::health::HealthSource;
+use crate::on_demand::OnDemand;
 use crate::session::{self, Context, End};
 use crate::spool_io::SpoolIo;
 use crate::status::UplinkStatus;
@@ -42,8 +43,17 @@ impl Uplink {
                 health,
                 status: UplinkStatus::default(),
                 epoch,
+                on_demand: None,
             },
         })
+    }
+
+    /// Runs the aggregator's `ProbeRequest`s with `handler` (without one they are refused
+    /// `NOT_ALLOWED`). Each request is handed over without blocking the stream; its answer goes
+    /// out on the stream the request came on, or is dropped if that stream has ended.
+    pub fn with_on_demand(mut self, handler: Arc<dyn OnDemand>) -> Self {
+        self.ctx.on_demand = Some(handler);
+        self
     }
 
     /// The shared status handle (cheap to clone and read).

@@ -110,6 +110,10 @@ pub(crate) fn observe(
         };
         let mut observation = Observation::new(target, ObservationKind::Customer(customer))
             .with_label("source", "ixc");
+        // The CPF/CNPJ: what the desk searches by when the caller gives it.
+        if let Some(document) = text(row, "cnpj_cpf") {
+            observation = observation.with_label("document", document);
+        }
         if let Some(contract) = chosen {
             for (label, column) in [("ixc_contract_id", "id"), ("contract_status", "status")] {
                 if let Some(value) = text(contract, column) {

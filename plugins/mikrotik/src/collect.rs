@@ -17,6 +17,8 @@ use crate::time::RunClock;
 #[derive(Debug, Default)]
 pub(crate) struct Collected {
     pub sessions: Option<Sessions>,
+    /// With `logins`: the logins whose session lookup succeeded (so their absence is a fact).
+    pub looked_up: Vec<String>,
     pub secrets: Option<Vec<Row>>,
     pub interfaces: Option<Vec<Row>>,
     pub failures: Vec<PluginError>,
@@ -43,15 +45,19 @@ pub(crate) fn over_api(
         }
     };
     let max_rows = config.max_rows;
+    if config.looks_up_logins() {
+        lookup_over_api(&mut session, config, &mut collected);
+        return collected;
+    }
     if config.reads(Table::Sessions) {
         let request =
             Request::new("/ppp/active/print").proplist(SESSION_PROPERTIES.iter().copied());
         match session.print(request, max_rows) {
             Ok(rows) => {
                 let mut sessions = Sessions::from_rows(&rows, session.last_read_ms());
-                if config.listen_ms > 0 {
+                if config.listen_window_ms() > 0 {
                     let window = config
-                        .listen_ms
+                        .listen_window_ms()
                         .min(clock.remaining_ms(host.monotonic_ns()) / 2);
                     let mut events = 0u32;
                     let listened = session.listen(window, |row, at_ms| {
@@ -101,7 +107,52 @@ pub(crate) fn over_api(
     collected
 }
 
-/// Over REST: one GET per table.
+/// Looks up `config.logins` over an open API session: one print per login and table (sessions,
+/// and secrets when read), each filtered with `?name=`. Stops at a broken connection.
+fn lookup_over_api(
+    session: &mut ApiSession<'_, impl Host>,
+    config: &Config,
+    collected: &mut Collected,
+) {
+    let mut rows = Vec::new();
+    for login in &config.logins {
+        if !config.reads(Table::Sessions) || session.broken() {
+            break;
+        }
+        let request = Request::new("/ppp/active/print")
+            .proplist(SESSION_PROPERTIES.iter().copied())
+            .query(Query::equals("name", login.as_str()));
+        match session.print(request, config.max_rows) {
+            Ok(found) => {
+                rows.extend(found);
+                collected.looked_up.push(login.clone());
+            }
+            Err(error) => collected.failures.push(error),
+        }
+    }
+    if config.reads(Table::Sessions) {
+        collected.sessions = Some(Sessions::from_rows(&rows, session.last_read_ms()));
+    }
+    if !config.reads(Table::Secrets) {
+        return;
+    }
+    let mut secrets = Vec::new();
+    for login in &config.logins {
+        if session.broken() {
+            break;
+        }
+        let request = Request::new("/ppp/secret/print")
+            .proplist(SECRET_PROPERTIES.iter().copied())
+            .query(Query::equals("name", login.as_str()));
+        match session.print(request, config.max_rows) {
+            Ok(found) => secrets.extend(found),
+            Err(error) => collected.failures.push(error),
+        }
+    }
+    collected.secrets = Some(secrets);
+}
+
+/// Over REST: one GET per table (with `logins`, one per login and table, `?name=`).
 pub(crate) fn over_rest(
     host: &impl Host,
     endpoint: &Endpoint,
@@ -111,6 +162,10 @@ pub(crate) fn over_rest(
 ) -> Collected {
     let mut collected = Collected::default();
     let client = RestClient::new(host, endpoint, config, password, clock);
+    if config.looks_up_logins() {
+        lookup_over_rest(&client, config, clock, &mut collected);
+        return collected;
+    }
     let dynamic: &[(&str, &str)] = if config.include_dynamic_interfaces {
         &[]
     } else {
@@ -145,4 +200,50 @@ pub(crate) fn over_rest(
         }
     }
     collected
+}
+
+/// Looks up `config.logins` over REST: `GET /rest/ppp/active?name=<login>` (and `ppp/secret`
+/// when read) per login. Stops at a failure that would fail every request (auth, unreachable).
+fn lookup_over_rest(
+    client: &RestClient<'_, impl Host>,
+    config: &Config,
+    clock: RunClock,
+    collected: &mut Collected,
+) {
+    let mut sessions = Vec::new();
+    let mut secrets = Vec::new();
+    for table in [Table::Sessions, Table::Secrets] {
+        if !config.reads(table) {
+            continue;
+        }
+        for login in &config.logins {
+            let filter = [("name", login.as_str())];
+            let rows = match table {
+                Table::Sessions => {
+                    client.print("ppp/active", SESSION_PROPERTIES, &filter, config.max_rows)
+                }
+                _ => client.print("ppp/secret", SECRET_PROPERTIES, &filter, config.max_rows),
+            };
+            match rows {
+                Ok(rows) if table == Table::Sessions => {
+                    sessions.extend(rows);
+                    collected.looked_up.push(login.clone());
+                }
+                Ok(rows) => secrets.extend(rows),
+                Err(error) => {
+                    let stop = rest::is_final(&error);
+                    collected.failures.push(error);
+                    if stop {
+                        return;
+                    }
+                }
+            }
+        }
+        match table {
+            Table::Sessions => {
+                collected.sessions = Some(Sessions::from_rows(&sessions, clock.start_wall_ms()));
+            }
+            _ => collected.secrets = Some(std::mem::take(&mut secrets)),
+        }
+    }
 }

@@ -54,6 +54,14 @@ pub struct Config {
     #[serde(default = "default_max_bytes")]
     #[schemars(range(min = 1))]
     pub max_bytes: u32,
+    /// Look up only these logins (a live check of a few subscribers, e.g. on demand): one
+    /// `/ppp/active/print ?name=<login>` per login, and with `secrets` one
+    /// `/ppp/secret/print ?name=<login>`. A login with no session is reported offline. Such runs
+    /// read no interfaces, do not listen (`listen_ms` is ignored), emit no
+    /// `pppoe_sessions_online` and leave the session snapshot alone. Empty: the whole tables.
+    #[serde(default)]
+    #[schemars(length(max = 64))]
+    pub logins: Vec<String>,
 }
 
 /// How the plugin talks to the router.
@@ -94,6 +102,9 @@ fn default_max_bytes() -> u32 {
     32 << 20
 }
 
+/// Most logins one run looks up (each costs one print per table).
+const MAX_LOGINS: usize = 64;
+
 impl Config {
     /// The host validates against the schema too; this keeps the plugin safe on its own.
     pub(crate) fn validate(&self) -> Result<(), PluginError> {
@@ -102,6 +113,17 @@ impl Config {
         }
         if self.read.is_empty() {
             return Err(PluginError::config("`read` names nothing to read"));
+        }
+        if self.logins.len() > MAX_LOGINS {
+            return Err(PluginError::config(format!(
+                "`logins` names {} logins, at most {MAX_LOGINS}",
+                self.logins.len()
+            )));
+        }
+        if let Some(bad) = self.logins.iter().find(|l| !valid_login(l)) {
+            return Err(PluginError::config(format!(
+                "`logins` entry {bad:?} is not a login (empty, or a space, `=`, `?` or `&` in it)"
+            )));
         }
         if self.listen_ms > 0 && self.mode == Mode::Rest {
             return Err(PluginError::config(
@@ -135,4 +157,26 @@ impl Config {
     pub(crate) fn reads(&self, table: Table) -> bool {
         self.read.contains(&table)
     }
+
+    /// A run that looks up only `logins`, not whole tables.
+    pub(crate) fn looks_up_logins(&self) -> bool {
+        !self.logins.is_empty()
+    }
+
+    /// How long to follow `/ppp/active/listen`: never when looking up logins.
+    pub(crate) fn listen_window_ms(&self) -> u32 {
+        if self.looks_up_logins() {
+            0
+        } else {
+            self.listen_ms
+        }
+    }
+}
+
+/// A login that can go in a query word or a REST query string as it is.
+fn valid_login(login: &str) -> bool {
+    !login.is_empty()
+        && !login
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '=' | '?' | '&' | '#'))
 }

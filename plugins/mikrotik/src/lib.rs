@@ -9,6 +9,9 @@
 //!   `last-logged-out` and `last-disconnect-reason` (disabled secrets labelled). Passwords are never
 //!   asked for and are dropped from any row that carries one.
 //! - `/interface/print` → `interface-status` with counters (static interfaces unless configured).
+//! - With `logins`, only those logins are looked up (`?name=` per login, sessions and secrets):
+//!   a login with no session is reported offline (the live check of a support desk); no
+//!   interfaces, no listen, no metric, no snapshot in such runs.
 //! - `kv` keeps the logins online at the end of each run, so a login gone between two runs (and in
 //!   no secret) is reported offline once: every run emits the whole truth (level-based).
 //! - A metric `pppoe_sessions_online` per router; a `failure` observation per failed router or
@@ -106,13 +109,16 @@ fn observe(
         .clone()
         .unwrap_or_else(|| target.id.clone());
     let mut observations = Vec::new();
+    let lookup = config.looks_up_logins();
     if let Some(sessions) = &collected.sessions {
         observations.extend(sessions.observations(target, &concentrator));
-        let online = sessions.online_logins().len();
-        observations.push(Observation::metric(
-            target,
-            Metric::gauge("pppoe_sessions_online", online as f64, "1"),
-        ));
+        if !lookup {
+            let online = sessions.online_logins().len();
+            observations.push(Observation::metric(
+                target,
+                Metric::gauge("pppoe_sessions_online", online as f64, "1"),
+            ));
+        }
     }
     let mut covered = BTreeSet::new();
     if let Some(rows) = &collected.secrets {
@@ -126,9 +132,16 @@ fn observe(
         observations.extend(offline);
         covered = logins;
     }
+    if let (true, Some(sessions)) = (lookup, &collected.sessions) {
+        let absent = collected
+            .looked_up
+            .iter()
+            .filter(|login| !sessions.contains(login) && !covered.contains(*login));
+        observations.extend(absent.map(|login| sessions::no_session(login, target, &concentrator)));
+    }
     // Only a complete session table may move the snapshot: a failed print must not make every
-    // login look gone.
-    if let Some(sessions) = &collected.sessions {
+    // login look gone (and a lookup of a few logins is not the table).
+    if let (false, Some(sessions)) = (lookup, &collected.sessions) {
         let key = snapshot::key(target);
         match host.kv_get(&key) {
             Ok(previous) => {

@@ -187,3 +187,18 @@ pub(crate) fn vanished(
         })
         .collect()
 }
+
+/// A looked-up login (config `logins`) with no session and no secret: offline now, nothing more
+/// known. Labelled `source = lookup`.
+pub(crate) fn no_session(login: &str, target: &Target, concentrator: &str) -> Observation {
+    let record = PppoeSession {
+        login: login.to_owned(),
+        online: false,
+        address: None,
+        concentrator: concentrator.to_owned(),
+        caller_id: None,
+        since_ms: None,
+        last_disconnect_reason: None,
+    };
+    session_observation(target, record, "lookup")
+}

@@ -2,6 +2,7 @@
 //! some written out byte by byte), REST answers, and the units that parse RouterOS text.
 
 mod api;
+mod lookup;
 mod rest;
 mod units;
 

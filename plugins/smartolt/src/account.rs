@@ -5,7 +5,7 @@ use vigia_plugin_sdk::{ErrorClass, Host, Metric, Observation, PluginError, Targe
 use crate::api::{CallError, Client};
 use crate::config::{Config, Read};
 use crate::onus::OnuRecord;
-use crate::{full_status, olts, onus, outages};
+use crate::{diagnose, full_status, olts, onus, outages};
 
 /// The state of one account's run.
 pub(crate) struct Run<'a, H: Host> {
@@ -62,6 +62,10 @@ pub(crate) fn probe(
 
 impl<H: Host> Run<'_, H> {
     fn all(&mut self) {
+        if !self.config.full_status_onus.is_empty() {
+            diagnose::run_all(self);
+            return;
+        }
         let Some(olts) = olts::selected(self) else {
             return;
         };

@@ -31,6 +31,13 @@ pub struct Config {
     #[serde(default)]
     #[schemars(length(max = 10))]
     pub full_status_for: Vec<String>,
+    /// ONUs to check live by serial (a support desk's on-demand check): for each, its
+    /// `get_onu_details` and `get_onu_full_status_info` (about 10 s), and nothing else: no bulk
+    /// read and no OLT list in such a run, to spare the account's calls. Each gives one `onu`
+    /// observation with status, Rx/Tx powers and the last down cause.
+    #[serde(default)]
+    #[schemars(length(max = 10))]
+    pub full_status_onus: Vec<String>,
     /// SmartOLT's clock offset from UTC, minutes (it prints local times).
     #[serde(default)]
     #[schemars(range(min = -720, max = 840))]
@@ -96,6 +103,17 @@ impl Config {
                 self.full_status_for.len()
             )));
         }
+        if self.full_status_onus.len() > MAX_FULL_STATUS {
+            return Err(PluginError::config(format!(
+                "`full_status_onus` names {} ONUs, at most {MAX_FULL_STATUS} (each call takes ~10 s)",
+                self.full_status_onus.len()
+            )));
+        }
+        if let Some(bad) = self.full_status_onus.iter().find(|s| !valid_serial(s)) {
+            return Err(PluginError::config(format!(
+                "`full_status_onus` entry {bad:?} is not an ONU serial or external id ([A-Za-z0-9_-])"
+            )));
+        }
         if self.details_max_age_secs < 60 {
             return Err(PluginError::config(
                 "`details_max_age_secs` must be at least 60",
@@ -121,4 +139,13 @@ impl Config {
     pub(crate) fn reads(&self, read: Read) -> bool {
         self.read.contains(&read)
     }
+}
+
+/// A serial or external id that can go in a URL path as it is.
+fn valid_serial(serial: &str) -> bool {
+    let serial = serial.trim();
+    !serial.is_empty()
+        && serial
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }

@@ -5,10 +5,11 @@
 //! had none.
 
 use serde_json::Value;
-use vigia_plugin_sdk::{ErrorClass, Host, PluginError};
+use vigia_plugin_sdk::{ErrorClass, Host, OnuStatus, PluginError};
 
 use crate::account::Run;
 use crate::api::CallError;
+use crate::onus::status;
 use crate::values::{dbm, hex_serial, local_time_ms};
 
 pub(crate) fn read<H: Host>(run: &mut Run<'_, H>, wanted: &str) {
@@ -27,6 +28,12 @@ pub(crate) fn read<H: Host>(run: &mut Run<'_, H>, wanted: &str) {
         );
         return;
     };
+    complete(run, index);
+}
+
+/// Asks the full status of `run.onus[index]` and adds it to that record. The record's status
+/// is taken from `Run state` only when it has none yet (bulk statuses come first).
+pub(crate) fn complete<H: Host>(run: &mut Run<'_, H>, index: usize) {
     let first = run.onus[index].external_id.clone();
     let hex = hex_serial(&run.onus[index].onu.serial).filter(|hex| *hex != first);
     let mut used_hex = false;
@@ -72,6 +79,9 @@ pub(crate) fn read<H: Host>(run: &mut Run<'_, H>, wanted: &str) {
             .filter(|v| !v.is_empty() && *v != "-")
             .map(str::to_owned)
     };
+    if record.onu.status == OnuStatus::Unknown {
+        record.onu.status = status(field(details, "Run state").as_deref());
+    }
     if let Some(cause) = field(details, "Last down cause") {
         record.onu.last_down_cause = Some(cause);
     }

@@ -11,6 +11,10 @@
 //! - `get_onu_full_status_info` only for the ONUs named in `full_status_for` (last down cause,
 //!   Tx power, distance), retried once with the GPON hex form of the serial on HTTP 400 (the
 //!   vendor's hex-id quirk);
+//! - with `full_status_onus` (serials), only those ONUs and no bulk read at all: per ONU
+//!   `get_onu_details/{serial}` (hex form on HTTP 400) for its external id, OLT and place, then
+//!   `get_onu_full_status_info/{external id}` for status, Rx/Tx and last down cause (the support
+//!   desk's live check, run on demand);
 //! - the account's `X-RateLimit-Remaining` as the gauge `smartolt_api_calls_remaining`, and the
 //!   calls of this run as `smartolt_api_calls_run`.
 //!
@@ -29,6 +33,7 @@ mod account;
 mod api;
 mod cache;
 mod config;
+mod diagnose;
 mod full_status;
 mod olts;
 mod onus;

@@ -1,6 +1,7 @@
 //! Native tests against `FakeHost`: scripted SmartOLT answers (in the shapes the vendor notes
 //! record), the failures a real account produces, and the value parsers.
 
+mod diagnose;
 mod failures;
 mod reads;
 mod units;

@@ -85,6 +85,14 @@ pub(super) fn resolve(
             errors.push(error(&at, message));
         }
     }
+    let on_demand = raw.on_demand.unwrap_or(true);
+    let on_demand_adhoc = raw.on_demand_adhoc.unwrap_or(false);
+    if on_demand_adhoc && !on_demand {
+        errors.push(error(
+            &location,
+            format!("probe `{name}`: on_demand_adhoc = true needs on_demand = true"),
+        ));
+    }
     let mut collector = TargetCollector::new(&name);
     collector.add_list(&raw.targets, |offset| context.lines.at(offset));
     if let Some(file) = &raw.targets_file {
@@ -131,6 +139,8 @@ pub(super) fn resolve(
         targets,
         grants: raw.grants,
         config,
+        on_demand,
+        on_demand_adhoc,
         location,
     })
 }

@@ -32,6 +32,14 @@ pub(super) struct RawAgent {
     pub(super) shutdown_grace_secs: Option<u64>,
     pub(super) concurrency: Option<Spanned<RawConcurrency>>,
     pub(super) icmp: Option<Spanned<RawIcmp>>,
+    pub(super) on_demand: Option<Spanned<RawOnDemand>>,
+}
+
+/// `[agent.on_demand]`: on-demand probes the aggregator asks for.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawOnDemand {
+    pub(super) max_concurrent: Option<u32>,
 }
 
 /// `[agent.icmp]`: the host-wide ICMP echo pacer.
@@ -80,6 +88,10 @@ pub(super) struct RawProbe {
     pub(super) grants: RawGrants,
     #[serde(default = "empty_object")]
     pub(super) config: toml::Value,
+    /// Whether the aggregator may run this probe on demand (default true).
+    pub(super) on_demand: Option<bool>,
+    /// Whether on-demand runs may name targets this probe does not configure (default false).
+    pub(super) on_demand_adhoc: Option<bool>,
 }
 
 /// `breaker = { open_after = 4, backoff_min_secs = 60, backoff_max_secs = 3600 }`.

@@ -25,6 +25,7 @@ fn sample_config_parses_and_resolves_paths() {
     assert!(config.plugin_dir.is_absolute());
     assert_eq!(config.shutdown_grace, Duration::from_secs(10));
     assert_eq!(config.concurrency, Concurrency::default());
+    assert_eq!(config.on_demand_max_concurrent, 4);
     assert_eq!(
         config.budgets["smartolt-acme"],
         Budget {
@@ -47,6 +48,7 @@ fn sample_config_parses_and_resolves_paths() {
     assert_eq!(ping.targets.len(), 256);
     assert_eq!(ping.targets[2].address, "10.0.1.1");
     assert_eq!(ping.config["count"], 3);
+    assert!(ping.on_demand && !ping.on_demand_adhoc);
     assert_eq!(
         (ping.jitter, ping.offline_after, ping.batch_size),
         (0.1, 2, 1000)
@@ -231,6 +233,42 @@ fn concurrency_and_shutdown_grace_are_read_and_zero_limits_refused() {
             "agent.concurrency.snmp must be 1..=1024, got 0".to_owned()
         )]
     );
+}
+
+#[test]
+fn on_demand_settings_have_defaults_and_are_checked_with_their_line() {
+    let probe = "[[probe]]\nname = \"p\"\nplugin = \"ping\"\ninterval_secs = 5\ntargets = [\"127.0.0.1\"]\n";
+    let config = parse(&format!("{AGENT}\n{probe}")).unwrap();
+    assert_eq!(config.on_demand_max_concurrent, 4);
+    assert!(config.probes[0].on_demand);
+    assert!(!config.probes[0].on_demand_adhoc);
+
+    let config = parse(&format!(
+        "{AGENT}\n[agent.on_demand]\nmax_concurrent = 2\n\n{probe}on_demand_adhoc = true\n"
+    ))
+    .unwrap();
+    assert_eq!(config.on_demand_max_concurrent, 2);
+    assert!(config.probes[0].on_demand_adhoc);
+
+    let got = errors(&format!(
+        "{AGENT}\n[agent.on_demand]\nmax_concurrent = 0\n\n{probe}on_demand = false\non_demand_adhoc = true\n"
+    ));
+    assert_eq!(
+        got,
+        [
+            (
+                5,
+                "agent.on_demand.max_concurrent must be 1..=64, got 0".to_owned()
+            ),
+            (
+                8,
+                "probe `p`: on_demand_adhoc = true needs on_demand = true".to_owned()
+            ),
+        ]
+    );
+    let got = errors(&format!("{AGENT}\n{probe}on_demand = \"yes\"\n"));
+    assert_eq!(got.len(), 1);
+    assert!(got[0].1.contains("invalid type"), "{got:?}");
 }
 
 #[test]

@@ -18,7 +18,8 @@ use tokio_util::sync::CancellationToken;
 use vigia_core::run::{FaultKind, PluginRef, RunOutcome, RunResult};
 use vigia_spool::{SledSpool, Spool, SpoolOptions};
 use vigia_uplink::{
-    HealthSnapshot, HealthSource, TlsIdentity, Uplink, UplinkConfig, UplinkStatus, encode_batch,
+    HealthSnapshot, HealthSource, OnDemand, TlsIdentity, Uplink, UplinkConfig, UplinkStatus,
+    encode_batch,
 };
 
 pub use aggregator::TestAggregator;
@@ -157,10 +158,23 @@ pub struct RunningUplink {
 
 impl RunningUplink {
     pub fn spawn(config: UplinkConfig, spool: &TestSpool) -> Self {
+        Self::spawn_with(config, spool, None)
+    }
+
+    /// Like [`spawn`](Self::spawn), with an on-demand probe handler when given one.
+    pub fn spawn_with(
+        config: UplinkConfig,
+        spool: &TestSpool,
+        on_demand: Option<Arc<dyn OnDemand>>,
+    ) -> Self {
         let health = Arc::new(TestHealth {
             spool: spool.dyn_spool(),
         });
-        let uplink = Uplink::new(config, spool.dyn_spool(), health).expect("valid uplink config");
+        let mut uplink =
+            Uplink::new(config, spool.dyn_spool(), health).expect("valid uplink config");
+        if let Some(handler) = on_demand {
+            uplink = uplink.with_on_demand(handler);
+        }
         let status = uplink.status();
         let shutdown = CancellationToken::new();
         let task = tokio::spawn(uplink.run(shutdown.clone()));

@@ -178,6 +178,15 @@ fn customers_get_the_billing_of_their_logins_contracts() {
         bruno.address.as_deref(),
         Some("Rua das Flores, 12 - Centro, Chapecó")
     );
+    let document = observations.iter().find_map(|o| match &o.kind {
+        ObservationKind::Customer(c) if c.id == "1001" => o
+            .labels
+            .iter()
+            .find(|(k, _)| k == "document")
+            .map(|(_, v)| v.clone()),
+        _ => None,
+    });
+    assert_eq!(document.as_deref(), Some("529.982.247-25"));
     assert_eq!(by_id("1002").billing, BillingState::Blocked);
     assert_eq!(by_id("1002").billing_code.as_deref(), Some("FA"));
     // Contract status C is filtered out by the request (`status != C`): the live one counts.

@@ -28,6 +28,8 @@ struct Faults {
     down_towers: HashSet<usize>,
     down_links: HashSet<usize>,
     los: HashSet<usize>,
+    powerless: HashSet<usize>,
+    cpe_down: HashSet<usize>,
     degraded: HashMap<usize, f64>,
     blocked: HashSet<usize>,
 }
@@ -58,6 +60,10 @@ impl Faults {
                         .extend(world.backhauls.iter().position(|b| &b.id == link));
                 }
                 Fault::SubscriberLos { login } => f.los.extend(world.subscriber_index(login)),
+                Fault::SubscriberPower { login } => {
+                    f.powerless.extend(world.subscriber_index(login))
+                }
+                Fault::CpeDown { login } => f.cpe_down.extend(world.subscriber_index(login)),
                 Fault::OpticalDegradation { pon, db } => {
                     if let Some(p) = world.pon_index(pon) {
                         *f.degraded.entry(p).or_default() += db;
@@ -106,6 +112,7 @@ pub(super) fn reevaluate(world: &mut World, now: OffsetDateTime) -> Vec<Change> 
                     (false, OnuStatus::Los, CAUSE_LOS, rx)
                 } else if faults.power_pons.contains(&onu.pon)
                     || faults.power_zones.contains(&pon.zone)
+                    || faults.powerless.contains(&i)
                 {
                     (false, OnuStatus::PowerFail, CAUSE_POWER, rx)
                 } else if faults.cut_pons.contains(&onu.pon)
@@ -160,7 +167,7 @@ pub(super) fn reevaluate(world: &mut World, now: OffsetDateTime) -> Vec<Change> 
             live.onu_status = status;
             live.access_up = access_up;
         }
-        let want_session = access_up && !sub.churned;
+        let want_session = access_up && !sub.churned && !faults.cpe_down.contains(&i);
         let end_reason = match (&live.session, want_session) {
             (Some(_), false) => Some(REASON_LOST),
             (Some(_), true) if newly_blocked => Some(REASON_NAS),

@@ -51,6 +51,11 @@ pub enum Fault {
     BackhaulDown { link: String },
     /// One subscriber's drop fibre is cut or the ONU unplugged from the fibre.
     SubscriberLos { login: String },
+    /// One subscriber's ONU loses mains power (unplugged, a tripped breaker): dying gasp.
+    SubscriberPower { login: String },
+    /// One subscriber's router (CPE) stops: its PPPoE session ends (LCP echoes unanswered) and it
+    /// stops answering ping, while the ONU stays online with good light.
+    CpeDown { login: String },
     /// The light on a PON degrades by `db` (dirty connector, bent fibre).
     OpticalDegradation { pon: String, db: f64 },
     /// A subscriber is blocked for debt.
@@ -121,14 +126,16 @@ impl Fault {
                 .any(|b| &b.id == link)
                 .then_some(())
                 .ok_or_else(|| FaultError(format!("no backhaul link `{link}`"))),
-            Fault::SubscriberLos { login } => match world.subscriber(login) {
-                Some(s) if s.onu().is_some() => Ok(()),
-                Some(_) => Err(FaultError(format!(
-                    "`{login}` is a radio subscriber (no ONU)"
-                ))),
-                None => Err(FaultError(format!("no subscriber `{login}`"))),
-            },
-            Fault::BillingBlock { login } => world
+            Fault::SubscriberLos { login } | Fault::SubscriberPower { login } => {
+                match world.subscriber(login) {
+                    Some(s) if s.onu().is_some() => Ok(()),
+                    Some(_) => Err(FaultError(format!(
+                        "`{login}` is a radio subscriber (no ONU)"
+                    ))),
+                    None => Err(FaultError(format!("no subscriber `{login}`"))),
+                }
+            }
+            Fault::BillingBlock { login } | Fault::CpeDown { login } => world
                 .subscriber(login)
                 .map(|_| ())
                 .ok_or_else(|| FaultError(format!("no subscriber `{login}`"))),

@@ -271,6 +271,67 @@ fn a_billing_block_changes_billing_and_renews_the_session() {
 }
 
 #[test]
+fn one_subscriber_losing_power_sends_dying_gasp_alone() {
+    let (mut w, now) = world();
+    let (_, changes) = w
+        .inject(
+            Fault::SubscriberPower {
+                login: "joao.silva".into(),
+            },
+            now,
+        )
+        .expect("valid");
+    let pon = {
+        let s = w.subscriber("joao.silva").expect("exists");
+        assert_eq!(s.live.onu_status, OnuStatus::PowerFail);
+        assert_eq!(s.live.last_down_cause, Some("dying-gasp"));
+        assert!(s.live.session.is_none());
+        s.onu().expect("fibre").pon
+    };
+    assert_eq!(sessions_down(&changes), 1);
+    for s in w
+        .subscribers
+        .iter()
+        .filter(|s| s.onu().is_some_and(|o| o.pon == pon))
+    {
+        if s.login != "joao.silva" && !s.churned {
+            assert_eq!(s.live.onu_status, OnuStatus::Online, "{}", s.login);
+        }
+    }
+}
+
+#[test]
+fn a_stopped_cpe_ends_the_session_with_the_onu_still_online() {
+    let (mut w, now) = world();
+    let (id, changes) = w
+        .inject(
+            Fault::CpeDown {
+                login: "maria.souza".into(),
+            },
+            now,
+        )
+        .expect("valid");
+    let s = w.subscriber("maria.souza").expect("exists");
+    assert!(s.live.session.is_none());
+    assert_eq!(s.live.last_disconnect_reason, Some("hung-up"));
+    assert_eq!(s.live.onu_status, OnuStatus::Online);
+    assert!(s.live.access_up);
+    assert!(
+        changes
+            .iter()
+            .any(|c| matches!(c, Change::Cpe { up: false, .. }))
+    );
+    w.repair(id, now).expect("known fault");
+    assert!(
+        w.subscriber("maria.souza")
+            .expect("exists")
+            .live
+            .session
+            .is_some()
+    );
+}
+
+#[test]
 fn churned_onus_stay_dark_after_repairs() {
     let (mut w, now) = world();
     w.inject(
