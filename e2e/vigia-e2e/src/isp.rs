@@ -388,7 +388,7 @@ impl IspLab {
 
 fn curl(extra: &[&str], url: &str) -> (u16, Value) {
     let out = Command::new("curl")
-        .args(["-s", "--max-time", "10", "-w", "\n%{http_code}"])
+        .args(["-s", "--max-time", "40", "-w", "\n%{http_code}"])
         .args(extra)
         .arg(url)
         .output()
