@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 pub struct TriageConfig {
     /// A reading older than this is stale: not used for a verdict, listed as missing.
     pub stale_after_ms: u64,
+    /// The CRM's customer record (billing) is polled far less often than the network (IXC lists
+    /// run to 100k rows): it stays usable for this long.
+    pub billing_stale_after_ms: u64,
     /// CRM billing codes that mean blocked (IXC `status_internet`), besides the normalised
     /// `blocked` / `cancelled` billing state.
     pub blocked_billing_codes: Vec<String>,
@@ -37,6 +40,7 @@ impl Default for TriageConfig {
     fn default() -> Self {
         Self {
             stale_after_ms: 15 * 60_000,
+            billing_stale_after_ms: 6 * 3_600_000,
             blocked_billing_codes: ["CA", "CM", "FA"].map(str::to_owned).to_vec(),
             rx_min_dbm: -25.0,
             rx_max_dbm: -8.0,

@@ -50,7 +50,7 @@ impl<'a> View<'a> {
             |c| &c.source,
             "customer",
             now_ms,
-            stale_after,
+            config.billing_stale_after_ms,
             &mut missing,
         );
 

@@ -280,3 +280,42 @@ fn bad_correlation_settings_name_their_line() {
         "{messages:?}"
     );
 }
+
+#[test]
+fn diagnosis_settings_merge_over_the_defaults_and_bad_ones_name_their_line() {
+    let config = parse(&format!(
+        "{MINIMAL}\n[diagnosis]\nlive_deadline_ms = 8000\nping_plugin = \"icmp\"\n\
+         [diagnosis.triage]\nrx_min_dbm = -27.0\n"
+    ))
+    .expect("valid");
+    let diagnosis = &config.diagnosis;
+    assert_eq!(diagnosis.live_deadline_ms, 8000);
+    assert_eq!(diagnosis.ping_plugin, "icmp");
+    assert_eq!(diagnosis.session_plugin, "mikrotik");
+    assert_eq!(diagnosis.triage.rx_min_dbm, -27.0);
+    // Keys not given keep their defaults.
+    assert_eq!(diagnosis.triage.rx_drop_db, 2.0);
+
+    let defaults = parse(MINIMAL).expect("valid");
+    assert_eq!(defaults.diagnosis.live_deadline_ms, 15_000);
+    assert_eq!(defaults.diagnosis.search_refresh_ms, 30_000);
+
+    let text = format!(
+        "{MINIMAL}\n[diagnosis]\nlive_deadline_ms = 60000\n[diagnosis.triage]\nrx_min = 1\n"
+    );
+    let errors = parse(&text).expect_err("bad");
+    let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("diagnosis.live_deadline_ms (60000)")),
+        "{messages:?}"
+    );
+    let triage_line = text.lines().position(|l| l == "rx_min = 1").expect("line") + 1;
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.message.contains("rx_min") && e.location.line + 1 >= triage_line),
+        "{messages:?}"
+    );
+}
