@@ -100,7 +100,7 @@ fn guarded_dependencies_stay_in_their_crates() {
 }
 
 #[test]
-fn sdk_core_and_correlate_stay_independent() {
+fn sdk_core_correlate_triage_and_search_stay_independent() {
     let meta = metadata(&root().join("Cargo.toml"));
     for package in workspace_members(&meta) {
         let name = package["name"].as_str().unwrap();
@@ -128,6 +128,22 @@ fn sdk_core_and_correlate_stay_independent() {
                 names.iter().all(|n| io_free.contains(n)),
                 "vigia-correlate must stay pure (no I/O, no clock): it depends on {names:?}, only {io_free:?} allowed"
             );
+        }
+        // The triage and the search index are pure too: facts in, answers out.
+        for (pure, allowed) in [
+            ("vigia-triage", &["serde", "utoipa"][..]),
+            (
+                "vigia-search",
+                &["serde", "thiserror", "memchr", "unicode-normalization"][..],
+            ),
+        ] {
+            if name == pure {
+                let names: Vec<&str> = deps.iter().map(|d| d["name"].as_str().unwrap()).collect();
+                assert!(
+                    names.iter().all(|n| allowed.contains(n)),
+                    "{pure} must stay pure (no I/O, no clock): it depends on {names:?}, only {allowed:?} allowed"
+                );
+            }
         }
         if name == "vigia-core" {
             let names: Vec<&str> = deps.iter().map(|d| d["name"].as_str().unwrap()).collect();
