@@ -34,7 +34,8 @@ enum Command {
     Plugins,
     /// Install test prerequisites, build plugins, check formatting and lints, run every test.
     Test(test::Args),
-    /// Build everything and run the demo: the ping plugin through the agent against loopback.
+    /// Build everything and run the demo: the ping plugin through the agent against loopback, then
+    /// the simulated ISP with an agent, ending in the diagnosis API (a fault injected and diagnosed).
     Demo,
     /// Run a benchmark that prints figures.
     Bench {
