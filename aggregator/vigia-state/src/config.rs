@@ -85,7 +85,9 @@ impl Default for MetricsConfig {
         Self {
             window_ms: 3_600_000,
             max_samples_per_series: 360,
-            max_series: 200_000,
+            // Three per ONU (Rx, Tx, OLT Rx) and two per radio for 200,000 subscribers, with
+            // room: the diagnosis's Rx medians need every ONU's series kept.
+            max_series: 1_000_000,
             export_subscriber_kinds: false,
         }
     }

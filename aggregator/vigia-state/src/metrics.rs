@@ -65,6 +65,11 @@ pub struct MetricsWindow {
     spare: Vec<Series>,
 }
 
+thread_local! {
+    /// Scratch space for [`MetricsWindow::latest_and_median`].
+    static MEDIAN_SCRATCH: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// Most dropped series kept for reuse.
 const SPARE_SERIES: usize = 64;
 
@@ -249,19 +254,27 @@ impl MetricsWindow {
             .iter()
             .find(|s| s.name == name && s.labels.is_empty())?;
         let &(at_ms, latest) = series.samples.back()?;
-        let mut values: Vec<f64> = series.samples.iter().map(|(_, v)| *v).collect();
-        values.sort_by(f64::total_cmp);
-        let mid = values.len() / 2;
-        let median = if values.len() % 2 == 1 {
-            values[mid]
-        } else {
-            (values[mid - 1] + values[mid]) / 2.0
-        };
+        let samples = series.samples.len();
+        // The median without allocating: a per-thread scratch buffer and a selection.
+        let median = MEDIAN_SCRATCH.with(|scratch| {
+            let mut values = scratch.borrow_mut();
+            values.clear();
+            values.extend(series.samples.iter().map(|(_, v)| *v));
+            let mid = values.len() / 2;
+            let (lower, upper, _) = values.select_nth_unstable_by(mid, f64::total_cmp);
+            let upper = *upper;
+            if samples % 2 == 1 {
+                upper
+            } else {
+                let below = lower.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                (below + upper) / 2.0
+            }
+        });
         Some(Reading {
             at_ms,
             latest,
             median,
-            samples: values.len(),
+            samples,
         })
     }
 
@@ -400,6 +413,24 @@ mod tests {
             .into_iter()
             .flat_map(|s| s.samples)
             .collect()
+    }
+
+    #[test]
+    fn latest_and_median_of_odd_and_even_windows() {
+        let mut w = window(60_000, 100, 10);
+        for (i, v) in [-20.0, -22.0, -19.0].into_iter().enumerate() {
+            w.record("onu:A", "rx_dbm", &[], 1000 + i as u64, v);
+        }
+        let r = w.latest_and_median("onu:A", "rx_dbm").expect("series");
+        assert_eq!(
+            (r.latest, r.median, r.samples, r.at_ms),
+            (-19.0, -20.0, 3, 1002)
+        );
+        w.record("onu:A", "rx_dbm", &[], 1003, -25.0);
+        let r = w.latest_and_median("onu:A", "rx_dbm").expect("series");
+        assert_eq!((r.latest, r.median, r.samples), (-25.0, -21.0, 4));
+        assert!(w.latest_and_median("onu:A", "tx_dbm").is_none());
+        assert!(w.latest_and_median("onu:B", "rx_dbm").is_none());
     }
 
     #[test]

@@ -184,15 +184,15 @@ impl LiveState {
     ) -> Option<triage::PonNeighbours> {
         let pon = self.pon_of(onu_id)?;
         let mut summary = triage::PonNeighbours::default();
-        let mut stack = vec![pon];
-        let mut seen = HashSet::new();
+        let mut stack: Vec<&EntityId> = vec![&pon];
+        let mut seen: HashSet<&EntityId, foldhash::fast::RandomState> = HashSet::default();
         while let Some(node) = stack.pop() {
-            for (child, _) in self.children.get(&node).into_iter().flatten() {
-                if !seen.insert(child.clone()) || seen.len() > MAX_NEIGHBOURS {
+            for (child, _) in self.children.get(node).into_iter().flatten() {
+                if seen.len() >= MAX_NEIGHBOURS || !seen.insert(child) {
                     continue;
                 }
                 match child.kind() {
-                    "splitter" => stack.push(child.clone()),
+                    "splitter" => stack.push(child),
                     "onu" if child != onu_id => {
                         let Some(entity) = self.entities.get(child) else {
                             continue;
@@ -265,7 +265,7 @@ impl LiveState {
     /// Every element the subscriber depends on, nearest first (breadth first over parents).
     fn upstream(&self, id: &EntityId) -> Vec<triage::Upstream> {
         let mut out = Vec::new();
-        let mut seen: HashSet<&EntityId> = HashSet::new();
+        let mut seen: HashSet<&EntityId, foldhash::fast::RandomState> = HashSet::default();
         let mut level: Vec<&EntityId> = vec![id];
         for _ in 0..UPSTREAM_DEPTH {
             let mut next = Vec::new();
