@@ -219,16 +219,41 @@ impl LiveState {
     /// Marks `unknown` every entity whose state no observation confirmed for `stale_after_ms`,
     /// and expires quiet metric series.
     pub fn sweep(&mut self, now_ms: u64) -> Changes {
-        let stale_after = self.config.stale_after_ms;
+        let stale = self.stale_entities(now_ms);
+        self.sweep_entities(&stale, now_ms)
+    }
+
+    /// The entities [`LiveState::sweep`] would turn `unknown` at `now_ms`. A read: the service
+    /// finds them under the read lock (readers go on meanwhile) and takes the write lock only to
+    /// change those few ([`LiveState::sweep_entities`]).
+    pub fn stale_entities(&self, now_ms: u64) -> Vec<EntityId> {
+        self.entities
+            .values()
+            .filter(|entity| self.is_stale(entity, now_ms))
+            .map(|entity| entity.id.clone())
+            .collect()
+    }
+
+    fn is_stale(&self, entity: &Entity, now_ms: u64) -> bool {
+        entity.state.as_ref().is_some_and(|state| {
+            state.state != State::Unknown
+                && now_ms.saturating_sub(entity.state_seen_ms) >= self.config.stale_after_ms
+                && now_ms > state.since_ms
+        })
+    }
+
+    /// Turns those of `ids` that are still stale at `now_ms` `unknown` (an observation may have
+    /// confirmed one since [`LiveState::stale_entities`]), and expires old metric samples.
+    pub fn sweep_entities(&mut self, ids: &[EntityId], now_ms: u64) -> Changes {
         let mut touched = self.begin();
-        for entity in self.entities.values_mut() {
-            let Some(state) = &entity.state else { continue };
-            if state.state == State::Unknown
-                || now_ms.saturating_sub(entity.state_seen_ms) < stale_after
-                || now_ms <= state.since_ms
-            {
+        for id in ids {
+            let stale = self
+                .entities
+                .get(id)
+                .is_some_and(|entity| self.is_stale(entity, now_ms));
+            let Some(entity) = self.entities.get_mut(id).filter(|_| stale) else {
                 continue;
-            }
+            };
             let quiet_s = now_ms.saturating_sub(entity.state_seen_ms) / 1000;
             let info = StateInfo {
                 state: State::Unknown,

@@ -355,7 +355,10 @@ impl Worker {
                     });
                 }
                 _ = sweep.tick() => {
-                    let changes = self.live.write().sweep(now_ms());
+                    // Found under the read lock (API reads go on), changed under the write lock.
+                    let now = now_ms();
+                    let stale = self.live.read().stale_entities(now);
+                    let changes = self.live.write().sweep_entities(&stale, now);
                     self.queue(changes);
                 }
                 _ = prune.tick() => self.prune().await,
