@@ -143,6 +143,8 @@ pub struct LiveState {
     /// Buffers reused from one observation to the next.
     scratch: Effects,
     id_text: String,
+    /// PON neighbour summaries computed by recent diagnoses (see `facts.rs`).
+    pub(crate) neighbours: facts::NeighbourCache,
 }
 
 impl LiveState {
@@ -165,6 +167,7 @@ impl LiveState {
             seq: 0,
             scratch: Effects::default(),
             id_text: String::new(),
+            neighbours: facts::NeighbourCache::default(),
         }
     }
 

@@ -4,13 +4,14 @@
 //! checks are the caller's to add.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use vigia_core::{
     BillingState, Observation, ObservationKind, OnuStatus, PppoeSession, RadioStatus, Reachability,
 };
 use vigia_triage as triage;
 
-use super::LiveState;
+use super::{FastMap, LiveState};
 use crate::apply::AUTHORITY_LABEL;
 use crate::id::EntityId;
 use crate::model::{Entity, State};
@@ -31,6 +32,30 @@ const UPSTREAM_KINDS: [&str; 9] = [
 const UPSTREAM_DEPTH: usize = 8;
 /// Most ONUs looked at as neighbours on one PON.
 const MAX_NEIGHBOURS: usize = 512;
+/// A PON's neighbour summary is reused for this long: ONU readings change at the OLT's poll
+/// (minutes), and a desk diagnosing several subscribers of one PON should not walk it each time.
+const NEIGHBOURS_TTL_MS: u64 = 5_000;
+/// Most PON summaries kept (beyond it the cache starts over).
+const NEIGHBOURS_CACHED: usize = 16_384;
+
+/// Recent PON neighbour summaries: PON id → (computed at, the ONUs on it with their state and Rx
+/// drop). Behind a mutex: diagnoses read the live state under a shared lock.
+#[derive(Debug, Default)]
+pub(crate) struct NeighbourCache {
+    map: parking_lot::Mutex<FastMap<EntityId, CachedPon>>,
+}
+
+/// When a PON's ONUs were read, and what they were.
+type CachedPon = (u64, Arc<Vec<NeighbourOnu>>);
+
+/// One ONU on a PON, as a neighbour sees it.
+#[derive(Debug, Clone)]
+pub(crate) struct NeighbourOnu {
+    id: EntityId,
+    down: bool,
+    /// Rx known with a median: (latest, median).
+    rx: Option<(f64, f64)>,
+}
 
 /// How the facts are gathered.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -108,7 +133,7 @@ impl LiveState {
                     facts.pon_neighbours = facts
                         .onu
                         .as_ref()
-                        .and_then(|_| self.neighbours(parent, options));
+                        .and_then(|_| self.neighbours(parent, options, now_ms));
                 }
                 "subscriber_module" if facts.radio.is_none() => {
                     facts.radio = self.radio_fact(entity)
@@ -181,10 +206,39 @@ impl LiveState {
         &self,
         onu_id: &EntityId,
         options: &FactsOptions,
+        now_ms: u64,
     ) -> Option<triage::PonNeighbours> {
         let pon = self.pon_of(onu_id)?;
+        let onus = self.pon_onus(&pon, options, now_ms);
         let mut summary = triage::PonNeighbours::default();
-        let mut stack: Vec<&EntityId> = vec![&pon];
+        for onu in onus.iter().filter(|o| &o.id != onu_id) {
+            summary.total += 1;
+            summary.down += u32::from(onu.down);
+            if let Some((latest, median)) = onu.rx {
+                summary.rx_known += 1;
+                if latest <= median - options.pon_drop_db {
+                    summary.rx_dropped += 1;
+                }
+            }
+        }
+        Some(summary)
+    }
+
+    /// Every ONU under `pon` with its state and Rx, from the cache when recent.
+    fn pon_onus(
+        &self,
+        pon: &EntityId,
+        options: &FactsOptions,
+        now_ms: u64,
+    ) -> Arc<Vec<NeighbourOnu>> {
+        if let Some((at, onus)) = self.neighbours.map.lock().get(pon)
+            && now_ms.saturating_sub(*at) < NEIGHBOURS_TTL_MS
+            && *at <= now_ms
+        {
+            return Arc::clone(onus);
+        }
+        let mut onus = Vec::new();
+        let mut stack: Vec<&EntityId> = vec![pon];
         let mut seen: HashSet<&EntityId, foldhash::fast::RandomState> = HashSet::default();
         while let Some(node) = stack.pop() {
             for (child, _) in self.children.get(node).into_iter().flatten() {
@@ -193,30 +247,32 @@ impl LiveState {
                 }
                 match child.kind() {
                     "splitter" => stack.push(child),
-                    "onu" if child != onu_id => {
+                    "onu" => {
                         let Some(entity) = self.entities.get(child) else {
                             continue;
                         };
-                        summary.total += 1;
-                        if entity.current_state() == State::Down {
-                            summary.down += 1;
-                        }
-                        let reading = self
+                        let rx = self
                             .metrics
                             .latest_and_median(child.as_str(), "rx_dbm")
-                            .filter(|r| r.samples >= options.min_median_samples);
-                        if let Some(reading) = reading {
-                            summary.rx_known += 1;
-                            if reading.latest <= reading.median - options.pon_drop_db {
-                                summary.rx_dropped += 1;
-                            }
-                        }
+                            .filter(|r| r.samples >= options.min_median_samples)
+                            .map(|r| (r.latest, r.median));
+                        onus.push(NeighbourOnu {
+                            id: child.clone(),
+                            down: entity.current_state() == State::Down,
+                            rx,
+                        });
                     }
                     _ => {}
                 }
             }
         }
-        Some(summary)
+        let onus = Arc::new(onus);
+        let mut cache = self.neighbours.map.lock();
+        if cache.len() >= NEIGHBOURS_CACHED {
+            cache.clear();
+        }
+        cache.insert(pon.clone(), (now_ms, Arc::clone(&onus)));
+        onus
     }
 
     fn radio_fact(&self, entity: &Entity) -> Option<triage::Radio> {
