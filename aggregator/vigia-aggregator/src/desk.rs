@@ -277,14 +277,20 @@ impl DiagnosisModel for Desk {
             query.offset as usize,
             query.limit as usize,
         );
-        let results = tokio::task::spawn_blocking(move || index.search(&text, offset, limit))
+        let results = match tokio::task::spawn_blocking(move || index.search(&text, offset, limit))
             .await
             .map_err(ApiError::internal)?
-            .map_err(|error| match error {
-                QueryError::TooShort { .. } | QueryError::TooLong { .. } => {
-                    ApiError::bad_request(format!("`q`: {error}"))
-                }
-            })?;
+        {
+            Ok(results) => results,
+            // Nothing searchable in it ("!!", " a "): no match, as a search box would show.
+            Err(QueryError::TooShort { .. }) => vigia_search::Results {
+                total: 0,
+                hits: Vec::new(),
+            },
+            Err(error @ QueryError::TooLong { .. }) => {
+                return Err(ApiError::bad_request(format!("`q`: {error}")));
+            }
+        };
         let live = self.state.read();
         let items: Vec<SearchHit> = results
             .hits

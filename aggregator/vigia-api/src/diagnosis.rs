@@ -69,7 +69,7 @@ pub struct SearchPage {
 /// A search: the text and the page wanted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchQuery {
-    /// What the user typed (the API checked it has at least 2 characters).
+    /// What the user typed (the API checked it has 2 to 100 characters).
     pub text: String,
     /// Results to skip (the cursor).
     pub offset: u32,
@@ -91,7 +91,7 @@ pub trait DiagnosisModel: Send + Sync + 'static {
     /// The diagnosis of subscriber `login`; `Ok(None)` when no such subscriber is known.
     async fn diagnosis(&self, login: &str, live: bool) -> Result<Option<Diagnosis>, ApiError>;
 
-    /// Subscribers matching `query`, best first. A query the index refuses (too short once
-    /// normalised, too long) is the client's error: [`ApiError::bad_request`].
+    /// Subscribers matching `query`, best first. A text with nothing searchable in it (no word
+    /// of 2 letters or digits) matches nothing.
     async fn search(&self, query: &SearchQuery) -> Result<SearchPage, ApiError>;
 }

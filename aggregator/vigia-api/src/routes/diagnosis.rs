@@ -37,7 +37,7 @@ pub(crate) struct DiagnosisParams {
     tag = "diagnosis",
     operation_id = "diagnose",
     params(
-        ("login" = String, Path, description = "The subscriber's PPPoE login"),
+        ("login" = String, Path, description = "The subscriber's PPPoE login", pattern = "\\S"),
         DiagnosisParams,
     ),
     security(("bearer" = [])),
@@ -74,9 +74,9 @@ pub(crate) async fn diagnose(
 pub(crate) struct SearchParams {
     /// Name, login, address, document number, ONU serial, MAC or IP (or part of one); at least
     /// 2 characters. Case and accents do not matter ("joao" finds "João"); several words must
-    /// all match.
+    /// all match. Text with no word of 2 letters or digits (`"!!"`) finds nothing.
     #[param(min_length = 2, max_length = 100)]
-    q: Option<String>,
+    q: String,
     /// Page size.
     #[param(minimum = 1, maximum = 100, default = 20)]
     limit: Option<u32>,
@@ -105,8 +105,8 @@ pub(crate) async fn search(
     State(app): State<AppState>,
     ApiQuery(params): ApiQuery<SearchParams>,
 ) -> Result<Json<SearchPage>, ApiError> {
-    let text = params.q.unwrap_or_default();
-    let chars = text.trim().chars().count();
+    let text = params.q;
+    let chars = text.chars().count();
     if chars < 2 {
         return Err(ApiError::bad_request(
             "`q` needs at least 2 characters (a name, login, address, document, serial, MAC or IP)",
