@@ -129,11 +129,13 @@ impl LiveState {
             match parent.kind() {
                 "customer" if facts.customer.is_none() => facts.customer = customer_fact(entity),
                 "onu" if facts.onu.is_none() => {
-                    facts.onu = self.onu_fact(entity, options);
-                    facts.pon_neighbours = facts
-                        .onu
-                        .as_ref()
-                        .and_then(|_| self.neighbours(parent, options, now_ms));
+                    // The PON is found once, for the ONU's fact and its neighbours.
+                    let pon = self.pon_of(parent);
+                    facts.onu = self.onu_fact(entity, pon.as_ref(), options);
+                    facts.pon_neighbours = match (&facts.onu, &pon) {
+                        (Some(_), Some(pon)) => Some(self.neighbours(parent, pon, options, now_ms)),
+                        _ => None,
+                    };
                 }
                 "subscriber_module" if facts.radio.is_none() => {
                     facts.radio = self.radio_fact(entity)
@@ -146,7 +148,10 @@ impl LiveState {
         Some(facts)
     }
 
-    fn parent_ids<'a>(&'a self, id: &'a EntityId) -> impl Iterator<Item = &'a EntityId> + 'a {
+    pub(super) fn parent_ids<'a>(
+        &'a self,
+        id: &'a EntityId,
+    ) -> impl Iterator<Item = &'a EntityId> + 'a {
         self.parents
             .get(id)
             .into_iter()
@@ -171,7 +176,12 @@ impl LiveState {
         None
     }
 
-    fn onu_fact(&self, entity: &Entity, options: &FactsOptions) -> Option<triage::Onu> {
+    fn onu_fact(
+        &self,
+        entity: &Entity,
+        pon: Option<&EntityId>,
+        options: &FactsOptions,
+    ) -> Option<triage::Onu> {
         let view = latest(entity, |k| matches!(k, ObservationKind::Onu(_)))?;
         let ObservationKind::Onu(onu) = &view.observation.kind else {
             return None;
@@ -181,7 +191,7 @@ impl LiveState {
             .latest_and_median(entity.id.as_str(), "rx_dbm")
             .filter(|r| r.samples >= options.min_median_samples)
             .map(|r| r.median);
-        let pon = self.pon_of(&entity.id).map(|pon| pon.local().to_owned());
+        let pon = pon.map(|pon| pon.local().to_owned());
         Some(triage::Onu {
             serial: entity.id.local().to_owned(),
             status: onu_status(onu.status),
@@ -205,11 +215,11 @@ impl LiveState {
     fn neighbours(
         &self,
         onu_id: &EntityId,
+        pon: &EntityId,
         options: &FactsOptions,
         now_ms: u64,
-    ) -> Option<triage::PonNeighbours> {
-        let pon = self.pon_of(onu_id)?;
-        let onus = self.pon_onus(&pon, options, now_ms);
+    ) -> triage::PonNeighbours {
+        let onus = self.pon_onus(pon, options, now_ms);
         let mut summary = triage::PonNeighbours::default();
         for onu in onus.iter().filter(|o| &o.id != onu_id) {
             summary.total += 1;
@@ -221,7 +231,7 @@ impl LiveState {
                 }
             }
         }
-        Some(summary)
+        summary
     }
 
     /// Every ONU under `pon` with its state and Rx, from the cache when recent.

@@ -25,7 +25,7 @@ impl LiveState {
             if let Some(ip) = entity.attributes.get("address").and_then(|v| v.as_str()) {
                 fields.push((Field::Ip, ip.to_owned()));
             }
-            for (parent, _) in self.parents.get(id).into_iter().flatten() {
+            for parent in self.parent_ids(id) {
                 let Some(parent_entity) = self.entities.get(parent) else {
                     continue;
                 };
